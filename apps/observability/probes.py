@@ -1,0 +1,55 @@
+"""Readiness probes for the database and the broker, and the queue-depth reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from django.conf import settings
+from django.db import connection
+
+from apps.core.health import CheckResult
+
+
+def probe_database() -> CheckResult:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return CheckResult(True, {"vendor": connection.vendor})
+
+
+def probe_broker() -> CheckResult:
+    url: str = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem"):
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        ok = folder.is_dir()
+        return CheckResult(ok, {"transport": "filesystem"})
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=2, transport_options={"socket_timeout": 2}) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        transport = conn.transport_cls
+    return CheckResult(True, {"transport": str(transport)})
+
+
+def queue_depths() -> dict[str, int]:
+    """Messages waiting per queue, read from the broker itself."""
+    url: str = settings.CELERY_BROKER_URL
+    depths = dict.fromkeys(settings.HUB_QUEUES, 0)
+    if url.startswith("filesystem"):
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        for entry in folder.glob("*.msg"):
+            queue = entry.name.rsplit(".", 2)[-2] if entry.name.count(".") >= 2 else ""
+            if queue in depths:
+                depths[queue] += 1
+        return depths
+    if url.startswith(("redis", "rediss")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        sep = "\x06\x16"
+        try:
+            for queue in depths:
+                keys = [queue] + [f"{queue}{sep}{p}" for p in (1, 2, 3, 4, 5, 6, 7, 8, 9)]
+                depths[queue] = int(sum(client.llen(k) for k in keys))
+        finally:
+            client.close()
+    return depths

@@ -1,0 +1,52 @@
+"""/healthz (process up), /readyz (dependencies), /metrics (Prometheus exposition)."""
+
+from __future__ import annotations
+
+import os
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+
+from apps.core.health import run_checks
+
+from .probes import queue_depths
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok", "pid": os.getpid()})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    ready, report = run_checks()
+    return JsonResponse(
+        {"status": "ready" if ready else "not ready", "checks": report}, status=200 if ready else 503
+    )
+
+
+class _LiveCollector:
+    """Values read at scrape time from the broker and the readiness probes."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        depth = GaugeMetricFamily("hub_queue_depth", "Messages waiting per queue", labels=["queue"])
+        try:
+            for queue, n in queue_depths().items():
+                depth.add_metric([queue], n)
+        except Exception:  # noqa: S110  the broker being down shows in hub_ready, not as a crash
+            pass
+        yield depth
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(_LiveCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,314 @@
+"""Integration Hub settings: one module, driven by the environment.
+
+Every variable read here is listed, with a comment, in `.env.example`. With no environment at all
+the hub runs on the embedded default: SQLite and Celery's filesystem broker under `var/`, with
+development secrets generated once into `var/`. Production sets `DJANGO_DEBUG=false` and must
+then provide its secrets; the process refuses to start otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+VAR_DIR = Path(env.str("HUB_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+
+def _dev_secret(name: str, make: Any) -> str:
+    """A secret generated once into var/ and reused, for development only."""
+    path = VAR_DIR / name
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make())
+    return path.read_text().strip()
+
+
+def _required_secret(var: str, dev_file: str, make: Any) -> str:
+    value: str = env.str(var, default="")
+    if value:
+        return value
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            f"{var} is required when DJANGO_DEBUG is off; refusing to start without it."
+        )
+    return _dev_secret(dev_file, make)
+
+
+SECRET_KEY = _required_secret("DJANGO_SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
+# Fernet keys, comma-separated, newest first: MultiFernet encrypts with the first and decrypts with
+# any, so a key can be rotated without re-encrypting everything at once.
+FIELD_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in _required_secret(
+        "HUB_FIELD_ENCRYPTION_KEY",
+        "field_encryption_key",
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    ).split(",")
+    if k.strip()
+]
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "apps.core",
+    "apps.odoo",
+    "apps.observability",
+]
+
+MIDDLEWARE = [
+    "apps.core.middleware.CorrelationIdMiddleware",
+    "apps.observability.middleware.RequestMetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "integration_hub.urls"
+WSGI_APPLICATION = "integration_hub.wsgi.application"
+ASGI_APPLICATION = "integration_hub.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hub.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside one writer; IMMEDIATE transactions take the write lock at BEGIN
+    # so two processes never deadlock upgrading a read lock; the busy timeout makes a writer wait
+    # instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+        ),
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("HUB_DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests share their database with real worker processes, so it must be a file, not memory.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_hub.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (throttles, locks) -----------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "hub",
+        }
+    }
+else:
+    # The database cache is shared by every process (web, workers, beat) and its add() is atomic
+    # through the primary key, which the periodic-job locks rely on.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "hub_cache",
+            "KEY_PREFIX": "hub",
+        }
+    }
+
+# --- Auth, i18n, static -----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- DRF --------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Integration Hub API",
+    "DESCRIPTION": "Order intake, inventory and events between sales channels and Odoo.",
+    "VERSION": "1.0.0",
+}
+
+# --- Ports and Odoo ---------------------------------------------------------------------------
+HUB_WEB_PORT = env.int("HUB_WEB_PORT", default=8000)
+HUB_FLOWER_PORT = env.int("HUB_FLOWER_PORT", default=5555)
+HUB_SANDBOX_PORT = env.int("HUB_SANDBOX_PORT", default=8069)
+ODOO_URL = env.str("ODOO_URL", default=f"http://127.0.0.1:{HUB_SANDBOX_PORT}")
+ODOO_DB = env.str("ODOO_DB", default="hub")
+ODOO_USER = env.str("ODOO_USER", default="admin")
+ODOO_PASSWORD = env.str("ODOO_PASSWORD", default="admin")
+ODOO_TIMEOUT_CONNECT = env.float("ODOO_TIMEOUT_CONNECT", default=5.0)
+ODOO_TIMEOUT_READ = env.float("ODOO_TIMEOUT_READ", default=60.0)
+ODOO_MAX_CONCURRENCY = env.int("ODOO_MAX_CONCURRENCY", default=4)
+ODOO_BREAKER_THRESHOLD = env.int("ODOO_BREAKER_THRESHOLD", default=5)
+ODOO_BREAKER_PROBE_SECONDS = env.float("ODOO_BREAKER_PROBE_SECONDS", default=15.0)
+ODOO_REQUIRED_FOR_READY = env.bool("ODOO_REQUIRED_FOR_READY", default=True)
+
+FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="") or (
+    "" if not DEBUG else "ops:" + _dev_secret("flower_password", lambda: secrets.token_urlsafe(12))
+)
+
+# --- Celery -----------------------------------------------------------------------------------
+HUB_QUEUES = ("intake", "odoo", "channel_io", "batch", "maintenance", "default")
+# The one routing table: task-name patterns to queues. Queues are named after the resource the
+# work loads, so the Odoo queue can run at low concurrency on its own worker.
+HUB_TASK_ROUTES: dict[str, str] = {
+    "core.*": "maintenance",
+    "observability.*": "maintenance",
+    "ledger.*": "maintenance",
+    "inbox.*": "maintenance",
+    "webhooks.*": "intake",
+    "events.*": "intake",
+    "orders.push*": "odoo",
+    "odoo.*": "odoo",
+    "orders.*": "intake",
+    "inventory.publish*": "channel_io",
+    "inventory.*": "batch",
+    "channels.*": "channel_io",
+    "mappings.*": "batch",
+}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+_BROKER_DIR = VAR_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for sub in ("queue", "processed", "control"):
+        (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+        # The folder is polled; a short interval keeps the embedded default responsive.
+        "polling_interval": 0.2,
+    }
+else:
+    # Redis redelivers an unacknowledged message after the visibility timeout. It must exceed the
+    # longest task (hard limit) and the longest countdown we ever use (HUB_MAX_COUNTDOWN), or a
+    # message would run twice. Longer waits live in the database as due times.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("HUB_BROKER_VISIBILITY_TIMEOUT", default=3600),
+        # How often a worker looks for messages whose consumer died (scan on every sweep).
+        "unacked_restore_interval": env.int("HUB_BROKER_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("HUB_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("HUB_TASK_TIME_LIMIT", default=360)
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ALWAYS_EAGER = env.bool("HUB_CELERY_EAGER", default=False)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+HUB_MAX_COUNTDOWN = env.int("HUB_MAX_COUNTDOWN", default=300)
+HUB_RETRY_BASE_SECONDS = env.float("HUB_RETRY_BASE_SECONDS", default=2.0)
+HUB_RETRY_MAX_ATTEMPTS = env.int("HUB_RETRY_MAX_ATTEMPTS", default=8)
+if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 10**9) <= max(
+    HUB_MAX_COUNTDOWN, CELERY_TASK_TIME_LIMIT
+):
+    raise ImproperlyConfigured("visibility_timeout must exceed HUB_MAX_COUNTDOWN and the time limit")
+
+HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=30)
+HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY_BYTES
+
+# --- Logging ----------------------------------------------------------------------------------
+HUB_LOG_FORMAT = env.str("HUB_LOG_FORMAT", default="console" if DEBUG else "json")
+HUB_LOG_LEVEL = env.str("HUB_LOG_LEVEL", default="INFO")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "apps.core.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "apps.core.logging.JsonFormatter"},
+        "console": {
+            "format": "%(asctime)s %(levelname)-7s %(name)s [%(correlation_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "default": {
+            "class": "logging.StreamHandler",
+            "formatter": HUB_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["default"], "level": HUB_LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery": {"level": "INFO"},
+    },
+}
