@@ -8,7 +8,8 @@ from pathlib import Path
 # storage when first imported, hence this runs before anything else imports it.
 _BASE_DIR = Path(__file__).resolve().parent.parent
 os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", str(Path(os.environ.get("HUB_VAR_DIR", _BASE_DIR / "var")) / "metrics")
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(Path(os.environ.get("HUB_VAR_DIR", _BASE_DIR / "var")) / "metrics"),
 )
 Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 

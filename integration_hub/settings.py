@@ -205,6 +205,7 @@ ODOO_TIMEOUT_READ = env.float("ODOO_TIMEOUT_READ", default=60.0)
 ODOO_MAX_CONCURRENCY = env.int("ODOO_MAX_CONCURRENCY", default=4)
 ODOO_BREAKER_THRESHOLD = env.int("ODOO_BREAKER_THRESHOLD", default=5)
 ODOO_BREAKER_PROBE_SECONDS = env.float("ODOO_BREAKER_PROBE_SECONDS", default=15.0)
+ODOO_SLOT_WAIT_SECONDS = env.float("ODOO_SLOT_WAIT_SECONDS", default=10.0)
 ODOO_REQUIRED_FOR_READY = env.bool("ODOO_REQUIRED_FOR_READY", default=True)
 
 FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="") or (
@@ -280,7 +281,9 @@ HUB_RETRY_MAX_ATTEMPTS = env.int("HUB_RETRY_MAX_ATTEMPTS", default=8)
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 10**9) <= max(
     HUB_MAX_COUNTDOWN, CELERY_TASK_TIME_LIMIT
 ):
-    raise ImproperlyConfigured("visibility_timeout must exceed HUB_MAX_COUNTDOWN and the time limit")
+    raise ImproperlyConfigured(
+        "visibility_timeout must exceed HUB_MAX_COUNTDOWN and the time limit"
+    )
 
 HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=30)
 HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)

@@ -47,7 +47,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     live = all(os.environ.get(v) for v in LIVE_ODOO_VARS)
-    skip_live = pytest.mark.skip(reason="live_odoo: set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD")
+    skip_live = pytest.mark.skip(
+        reason="live_odoo: set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD"
+    )
     for item in items:
         if "live_odoo" in item.keywords and not live:
             item.add_marker(skip_live)

@@ -15,7 +15,8 @@ PROCFILE = dict(
     line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
 )
 ENV_EXAMPLE = {
-    m.group(1) for m in re.finditer(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    m.group(1)
+    for m in re.finditer(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
 }
 
 
@@ -46,7 +47,10 @@ def test_workers_split_the_queues_the_same_way() -> None:
 
 
 def test_commands_agree_with_the_procfile() -> None:
-    assert "gunicorn integration_hub.wsgi" in _cmd("web") and "gunicorn integration_hub.wsgi" in PROCFILE["web"]
+    assert (
+        "gunicorn integration_hub.wsgi" in _cmd("web")
+        and "gunicorn integration_hub.wsgi" in PROCFILE["web"]
+    )
     for svc, proc in (("beat", "beat"), ("flower", "flower")):
         assert "celery -A integration_hub " + proc in _cmd(svc)
         assert "celery -A integration_hub " + proc in PROCFILE[proc]

@@ -30,6 +30,8 @@ ODOO_RPC_LATENCY = Histogram(
     "hub_odoo_rpc_seconds", "Odoo RPC latency", ["model", "method"], buckets=LATENCY_BUCKETS
 )
 ODOO_BREAKER_OPEN = Gauge(
-    "hub_odoo_breaker_open", "1 while the Odoo circuit breaker is open", ["connection"],
+    "hub_odoo_breaker_open",
+    "1 while the Odoo circuit breaker is open",
+    ["connection"],
     multiprocess_mode="max",
 )

@@ -61,7 +61,9 @@ def periodic_job(
     def decorate(fn: Callable[[], Any]) -> Any:
         REGISTRY[name] = job
 
-        @shared_task(base=HubTask, name=name, time_limit=time_limit + 30, soft_time_limit=time_limit)
+        @shared_task(
+            base=HubTask, name=name, time_limit=time_limit + 30, soft_time_limit=time_limit
+        )
         def _run() -> str:
             return run_guarded(job, fn)
 
@@ -147,9 +149,9 @@ def sync_schedules() -> dict[str, int]:
                     setattr(row, k, v)
                 row.save()
                 updated += 1
-        stale = PeriodicTask.objects.filter(description__endswith=MANAGED_MARK, enabled=True).exclude(
-            name__in=list(REGISTRY)
-        )
+        stale = PeriodicTask.objects.filter(
+            description__endswith=MANAGED_MARK, enabled=True
+        ).exclude(name__in=list(REGISTRY))
         retired = stale.update(enabled=False)
     return {"created": created, "updated": updated, "retired": retired}
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 
 
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int, *, base: float, cap: float, rng: random.Random | None = None
+) -> float:
     """Seconds to wait before retry number `attempt` (0-based).
 
     Full jitter (a uniform draw in [0, min(cap, base * 2**attempt)]) spreads a burst of failures

@@ -6,8 +6,13 @@ from typing import Any
 
 from celery import signals
 
-from .context import get_correlation_id, get_log_context, new_correlation_id
-from .context import _correlation_id, _log_context  # noqa: PLC2701  (owned by this package)
+from .context import (
+    _correlation_id,
+    _log_context,
+    get_correlation_id,
+    get_log_context,
+    new_correlation_id,
+)
 
 _tokens: dict[str, Any] = {}
 

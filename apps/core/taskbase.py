@@ -17,7 +17,7 @@ from .retry import backoff_delay
 logger = logging.getLogger(__name__)
 
 
-class HubTask(Task):  # type: ignore[misc]
+class HubTask(Task):  # type: ignore[misc,type-arg]
     """Retries `TransientError` with backoff and jitter; lets everything else fail at once.
 
     Countdowns never exceed settings.HUB_MAX_COUNTDOWN, which stays below the broker's visibility
@@ -54,17 +54,22 @@ class HubTask(Task):  # type: ignore[misc]
         except TransientError as exc:
             if self.request.called_directly or self.request.retries >= self.hub_max_attempts - 1:
                 raise
-            countdown = exc.retry_after
-            if countdown is None:
-                countdown = backoff_delay(
+            delay: float = (
+                exc.retry_after
+                if exc.retry_after is not None
+                else backoff_delay(
                     self.request.retries,
                     base=settings.HUB_RETRY_BASE_SECONDS,
                     cap=settings.HUB_MAX_COUNTDOWN,
                 )
-            countdown = min(countdown, settings.HUB_MAX_COUNTDOWN)
+            )
+            countdown = min(delay, settings.HUB_MAX_COUNTDOWN)
             TASK_RETRIES.labels(self.name, self._queue(), "transient").inc()
             logger.warning(
                 "task %s transient failure (attempt %d): %s; retry in %.1fs",
-                self.name, self.request.retries + 1, exc, countdown,
+                self.name,
+                self.request.retries + 1,
+                exc,
+                countdown,
             )
             raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from django.conf import settings
 from django.db import connection
 
@@ -26,7 +27,7 @@ def probe_broker() -> CheckResult:
 
     with Connection(url, connect_timeout=2, transport_options={"socket_timeout": 2}) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-        transport = conn.transport_cls
+        transport = conn.transport.driver_type  # type: ignore[attr-defined]
     return CheckResult(True, {"transport": str(transport)})
 
 
@@ -49,7 +50,7 @@ def queue_depths() -> dict[str, int]:
         try:
             for queue in depths:
                 keys = [queue] + [f"{queue}{sep}{p}" for p in (1, 2, 3, 4, 5, 6, 7, 8, 9)]
-                depths[queue] = int(sum(client.llen(k) for k in keys))
+                depths[queue] = sum(int(client.llen(k)) for k in keys)  # type: ignore[arg-type,misc]
         finally:
             client.close()
     return depths

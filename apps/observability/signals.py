@@ -34,4 +34,3 @@ def _task_finished(task_id: str = "", task: Any = None, state: str | None = None
         state or "", (state or "unknown").lower()
     )
     TASKS.labels(name, queue, outcome).inc()
-

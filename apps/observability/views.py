@@ -26,7 +26,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     ready, report = run_checks()
     return JsonResponse(
-        {"status": "ready" if ready else "not ready", "checks": report}, status=200 if ready else 503
+        {"status": "ready" if ready else "not ready", "checks": report},
+        status=200 if ready else 503,
     )
 
 
@@ -47,6 +48,6 @@ class _LiveCollector:
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    registry.register(_LiveCollector())
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(_LiveCollector())  # type: ignore[arg-type]
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

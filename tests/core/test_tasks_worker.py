@@ -40,10 +40,16 @@ def test_round_trip_through_the_filesystem_broker(celery_worker_factory, tmp_pat
     key = uuid.uuid4().hex
     # when another process publishes through the same folder
     subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); "
-         f"from tests.celery_tasks import echo; echo.delay({key!r})"],
-        cwd=ROOT, env=child_env(DJANGO_SETTINGS_MODULE="integration_hub.settings", **env),
-        check=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); "
+            f"from tests.celery_tasks import echo; echo.delay({key!r})",
+        ],
+        cwd=ROOT,
+        env=child_env(DJANGO_SETTINGS_MODULE="integration_hub.settings", **env),
+        check=True,
+        timeout=60,
     )
     # then the worker picks it up
     wait_for(lambda: _count(f"attempt:{key}") == 1)

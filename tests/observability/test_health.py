@@ -1,4 +1,4 @@
-"""/healthz, /readyz and /metrics, in-process and against a real gunicorn with broken dependencies."""
+"""/healthz, /readyz and /metrics: in-process, and against gunicorn with broken dependencies."""
 
 from __future__ import annotations
 
@@ -25,10 +25,22 @@ def _free_port() -> int:
 def gunicorn(**env: str) -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "integration_hub.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", "1", "--timeout", "30"],
-        cwd=ROOT, env=child_env(ODOO_REQUIRED_FOR_READY="false", **env),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "integration_hub.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=child_env(ODOO_REQUIRED_FOR_READY="false", **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -105,7 +117,11 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     env = child_env(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="", HUB_FIELD_ENCRYPTION_KEY="x")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
@@ -115,6 +131,10 @@ def test_production_settings_start_with_their_secrets() -> None:
     env = child_env(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="k" * 50, HUB_FIELD_ENCRYPTION_KEY="x")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr

@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         db = settings.DATABASES["default"]
-        sandbox_default = settings.ODOO_URL == f"http://127.0.0.1:{settings.HUB_SANDBOX_PORT}"
+        sandbox_default = f"http://127.0.0.1:{settings.HUB_SANDBOX_PORT}" == settings.ODOO_URL
         values = {
             "HUB_WEB_PORT": settings.HUB_WEB_PORT,
             "HUB_FLOWER_PORT": settings.HUB_FLOWER_PORT,

@@ -1,0 +1,1 @@
+"""Local stand-ins for external systems used in development and tests."""

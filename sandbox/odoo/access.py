@@ -1,0 +1,195 @@
+"""Model access rights (a much simplified ir.model.access).
+
+Groups are identified by a stable key stored on res.groups records (``_key``). The table
+below only distinguishes what an integration may run into: portal users, internal users
+without app rights, and the seeded ``integration`` user that cannot manage users.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import ACCESS_ERROR, OdooError
+from .schema import REGISTRY
+
+if TYPE_CHECKING:
+    from .orm import Env
+
+GROUPS: list[tuple[str, str]] = [
+    ("internal", "User types / Internal User"),
+    ("system", "Administration / Settings"),
+    ("erp_manager", "Administration / Access Rights"),
+    ("partner_manager", "Extra Rights / Contact Creation"),
+    ("sale_user", "Sales / User: Own Documents Only"),
+    ("sale_manager", "Sales / Administrator"),
+    ("stock_user", "Inventory / User"),
+    ("stock_manager", "Inventory / Administrator"),
+    ("account_invoice", "Invoicing / Billing"),
+    ("account_manager", "Invoicing / Billing Administrator"),
+    ("portal", "User types / Portal"),
+]
+
+Rule = dict[str, list[str]]
+_BUSINESS = ["sale_user", "stock_user", "account_invoice"]
+_MASTER_WRITE = ["system", "sale_manager", "stock_manager", "account_manager"]
+
+RULES: dict[str, Rule] = {
+    "res.partner": {
+        "read": ["internal", "portal"],
+        "write": ["partner_manager"],
+        "create": ["partner_manager"],
+        "unlink": ["partner_manager"],
+    },
+    "res.users": {
+        "read": ["internal"],
+        "write": ["erp_manager"],
+        "create": ["erp_manager"],
+        "unlink": ["erp_manager"],
+    },
+    "res.groups": {
+        "read": ["internal"],
+        "write": ["erp_manager"],
+        "create": ["erp_manager"],
+        "unlink": ["erp_manager"],
+    },
+    "res.users.apikeys": {
+        "read": ["internal"],
+        "write": ["internal"],
+        "create": ["internal"],
+        "unlink": ["internal"],
+    },
+    "res.users.apikeys.description": {
+        "read": ["internal"],
+        "write": ["internal"],
+        "create": ["internal"],
+        "unlink": ["internal"],
+    },
+}
+_PREFIX_RULES: list[tuple[str, Rule]] = [
+    (
+        "stock.quant",
+        {
+            "read": ["stock_user", "internal"],
+            "write": ["stock_user"],
+            "create": ["stock_user"],
+            "unlink": ["stock_manager"],
+        },
+    ),
+    (
+        "stock.",
+        {
+            "read": [
+                "stock_manager",
+                "stock_user",
+                "account_invoice",
+                "sale_manager",
+                "sale_user",
+                "portal",
+            ],
+            "write": ["stock_user", "sale_user"],
+            "create": ["stock_user", "sale_user"],
+            "unlink": ["stock_manager", "stock_user"],
+        },
+    ),
+    (
+        "sale.",
+        {
+            "read": ["stock_user", "account_invoice", "sale_manager", "sale_user", "portal"],
+            "write": ["sale_user"],
+            "create": ["sale_user"],
+            "unlink": ["sale_manager"],
+        },
+    ),
+    (
+        "account.",
+        {
+            "read": ["account_invoice", "sale_user", "stock_user"],
+            "write": ["account_invoice", "sale_user"],
+            "create": ["account_invoice", "sale_user"],
+            "unlink": ["account_manager"],
+        },
+    ),
+    (
+        "delivery.",
+        {
+            "read": ["internal"],
+            "write": _MASTER_WRITE,
+            "create": _MASTER_WRITE,
+            "unlink": _MASTER_WRITE,
+        },
+    ),
+    (
+        "product.",
+        {
+            "read": [
+                "system",
+                "stock_manager",
+                "stock_user",
+                "account_manager",
+                "sale_manager",
+                "sale_user",
+                "internal",
+            ],
+            "write": _MASTER_WRITE,
+            "create": _MASTER_WRITE,
+            "unlink": _MASTER_WRITE,
+        },
+    ),
+    (
+        "ir.",
+        {"read": ["internal"], "write": ["system"], "create": ["system"], "unlink": ["system"]},
+    ),
+    (
+        "base.automation",
+        {"read": ["system"], "write": ["system"], "create": ["system"], "unlink": ["system"]},
+    ),
+]
+_DEFAULT: Rule = {
+    "read": ["internal"],
+    "write": _MASTER_WRITE,
+    "create": _MASTER_WRITE,
+    "unlink": _MASTER_WRITE,
+}
+_VERBS = {"read": "access", "write": "modify", "create": "create", "unlink": "delete"}
+
+
+def rule_for(model: str) -> Rule:
+    if model in RULES:
+        return RULES[model]
+    for prefix, rule in _PREFIX_RULES:
+        if model.startswith(prefix):
+            return rule
+    return _DEFAULT
+
+
+def user_groups(env: Env) -> set[str]:
+    user = env.rec("res.users", env.uid)
+    keys: set[str] = set()
+    if user is not None:
+        for gid in user.get("groups_id") or []:
+            group = env.rec("res.groups", gid)
+            if group is not None and group.get("_key"):
+                keys.add(group["_key"])
+    return keys
+
+
+def check_access(env: Env, model: str, operation: str) -> None:
+    groups = user_groups(env)
+    # Settings administrators reach every model; managing users also needs Access Rights.
+    if "system" in groups and (
+        "erp_manager" in groups or operation == "read" or model not in ("res.users", "res.groups")
+    ):
+        return
+    allowed = rule_for(model).get(operation, [])
+    if groups & set(allowed):
+        return
+    names = dict(GROUPS)
+    labels = sorted(names[g].replace(" / ", "/") for g in set(allowed) if g in names)
+    desc = REGISTRY[model].description
+    raise OdooError(
+        ACCESS_ERROR,
+        f"You are not allowed to {_VERBS[operation]} '{desc}' ({model}) records.\n\n"
+        "This operation is allowed for the following groups:\n"
+        + "".join(f"\t- {label}\n" for label in labels)
+        + "\nContact your administrator to request access if necessary.",
+    )

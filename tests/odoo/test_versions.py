@@ -1,0 +1,83 @@
+"""Version adapters and the small pure helpers of the gateway."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.core.errors import ConfigurationError
+from apps.odoo.gateway import chunked, falsy_none, m2o_id
+from apps.odoo.versions import ODOO_16, ODOO_17, ODOO_18, adapter_for, parse_major
+
+# common.version exactly as the recorded Odoo 17 server answered (transcript 01)
+V17 = {
+    "server_version": "17.0-20240709",
+    "server_version_info": [17, 0, 0, "final", 0, ""],
+    "server_serie": "17.0",
+    "protocol_version": 1,
+}
+
+
+def test_recorded_17_answer_picks_the_17_adapter() -> None:
+    assert adapter_for(V17) is ODOO_17
+
+
+@pytest.mark.parametrize(
+    ("info", "major"),
+    [
+        ([16, 0, 0, "final", 0, ""], 16),
+        ([18, 0, 0, "final", 0, ""], 18),
+        (["saas~17", 2, 0, "final", 0, ""], 17),
+    ],
+)
+def test_parse_major(info: list[object], major: int) -> None:
+    assert parse_major({"server_version_info": info}) == major
+
+
+def test_old_versions_are_refused_and_newer_fall_back_to_18() -> None:
+    with pytest.raises(ConfigurationError):
+        adapter_for({"server_version_info": [15, 0, 0, "final", 0, ""]})
+    assert adapter_for({"server_version_info": [19, 0, 0, "final", 0, ""]}) is ODOO_18
+
+
+def test_storable_products() -> None:
+    assert ODOO_16.product_storable_vals() == {"detailed_type": "product"}
+    assert ODOO_17.product_storable_vals() == {"detailed_type": "product"}
+    assert ODOO_18.product_storable_vals() == {"type": "consu", "is_storable": True}
+    assert ODOO_18.product_storable_domain() == [["is_storable", "=", True]]
+
+
+def test_move_quantities() -> None:
+    assert ODOO_16.move_done_vals(3) == {"quantity_done": 3}
+    assert ODOO_17.move_done_vals(3) == {"quantity": 3, "picked": True}
+    assert ODOO_18.move_done_vals(3) == {"quantity": 3, "picked": True}
+    assert ODOO_16.move_fields() == ["quantity_done"]
+    assert ODOO_17.move_done_quantity({"quantity": 6.0, "picked": True}) == 6.0
+
+
+def test_return_method_and_tracking_module() -> None:
+    # 17 was recorded calling create_returns (transcript 07)
+    assert (ODOO_16.return_method, ODOO_17.return_method, ODOO_18.return_method) == (
+        "create_returns",
+        "create_returns",
+        "action_create_returns",
+    )
+    assert ODOO_16.tracking_module == "delivery"
+    assert ODOO_17.tracking_module == ODOO_18.tracking_module == "stock_delivery"
+    assert "delivery_status" not in ODOO_16.sale_order_status_fields
+
+
+def test_chunked() -> None:
+    assert list(chunked([], 1000)) == []
+    parts = list(chunked(list(range(2501))))
+    assert [len(p) for p in parts] == [1000, 1000, 501]
+    assert sum(parts, []) == list(range(2501))
+    with pytest.raises(ValueError):
+        list(chunked([1], 0))
+
+
+def test_odoo_value_helpers() -> None:
+    assert m2o_id([8, "WH/Stock"]) == 8
+    assert m2o_id(False) is None
+    assert m2o_id(5) == 5
+    assert falsy_none(False) is None
+    assert falsy_none("x") == "x"
