@@ -28,10 +28,18 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="baseline latency per record read or written",
     )
+    parser.add_argument(
+        "--seed",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="load demo products, stock and customers (--no-seed: base records only)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     baseline = Faults(latency_ms=args.latency_ms, per_record_ms=args.per_record_ms)
-    server = make_server(args.host, args.port, args.db, args.data, baseline, args.verbose)
+    server = make_server(
+        args.host, args.port, args.db, args.data, baseline, args.verbose, args.seed
+    )
     host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"Odoo sandbox listening on http://{host}:{port} (db={args.db})", flush=True)
     try:

@@ -271,6 +271,12 @@ def _post_user(env: Env, rid: int, vals: dict[str, Any]) -> None:
     env.upd("res.users", rid, {"share": bool(portal & set(user.get("groups_id") or []))})
 
 
+@method("res.users", "context_get", records=False)
+def users_context_get(env: Env, model: str) -> dict[str, Any]:
+    user = env.must("res.users", env.uid)
+    return {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False, "uid": env.uid}
+
+
 @method("res.users.apikeys.description", "make_key")
 def make_key(env: Env, model: str, ids: list[int]) -> Any:
     if not env.ctx.get("_web_session"):

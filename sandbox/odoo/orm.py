@@ -50,6 +50,7 @@ READ_METHODS = {
     "check_access_rights",
     "address_get",
     "name_get",
+    "context_get",
     "web_search_read",
     "web_read",
 }
@@ -123,8 +124,17 @@ class Env:
         self.uid = uid
         self.ctx: Ctx = ctx or {}
         self.cache: dict[Any, Any] = {}
-        self.touched = 0  # records read or written: drives the per-record latency
+        # Records read, and records written: they drive the per-record latency.
+        self.reads: list[int] = [0]
+        self.written: set[tuple[str, int]] = set()
         self.after_commit: list[Callable[[], None]] = []
+
+    @property
+    def touched(self) -> int:
+        return self.reads[0] + len(self.written)
+
+    def count_reads(self, n: int) -> None:
+        self.reads[0] += n
 
     # -- low-level access used by business code ------------------------------------------
     def rec(self, model: str, rid: int | None) -> Record | None:
@@ -144,13 +154,14 @@ class Env:
 
     def upd(self, model: str, rid: int, vals: Record) -> None:
         self.cache.clear()
-        self.touched += 1
+        self.written.add((model, rid))
         self.s.update(model, rid, vals, self.uid)
 
     def new_raw(self, model: str, vals: Record) -> int:
         self.cache.clear()
-        self.touched += 1
-        return self.s.new(model, vals, self.uid)
+        rid = self.s.new(model, vals, self.uid)
+        self.written.add((model, rid))
+        return rid
 
     def missing(self, model: str, ids: list[int]) -> OdooError:
         return OdooError(
@@ -160,8 +171,12 @@ class Env:
         )
 
     def with_ctx(self, **kw: Any) -> Env:
+        """Same transaction, other context: caches and counters are shared."""
         env = Env(self.s, self.uid, {**self.ctx, **kw})
         env.after_commit = self.after_commit
+        env.cache = self.cache
+        env.reads = self.reads
+        env.written = self.written
         return env
 
     # -- model/field helpers ------------------------------------------------------------
@@ -490,7 +505,7 @@ class Env:
                     for c in children:
                         self.upd(f.comodel, c, {f.inverse: None})
             self.cache.clear()
-            self.touched += 1
+            self.written.add((model, rid))
             self.s.delete(model, rid)
         return True
 
@@ -518,9 +533,12 @@ class Env:
             seen.add(rid)
             row: Record = {"id": rid}
             for fname in names:
+                if fname == "password":
+                    row[fname] = ""  # Odoo never sends a password back
+                    continue
                 row[fname] = self.fmt(model, fname, self.raw(model, rec, fname), load)
             out.append(row)
-        self.touched += len(out)
+        self.count_reads(len(out))
         return out
 
     # -- search ---------------------------------------------------------------------------
@@ -804,7 +822,7 @@ def g_search(
     env: Env, model: str, domain: Any = None, offset: Any = 0, limit: Any = None, order: Any = None
 ) -> list[int]:
     ids = env.search(model, domain, offset, limit, order)
-    env.touched += len(ids)
+    env.count_reads(len(ids))
     return ids
 
 
@@ -871,7 +889,7 @@ def g_name_search(
             out.append([rid, label])
         if limit and len(out) >= limit:
             break
-    env.touched += len(out)
+    env.count_reads(len(out))
     return out
 
 
@@ -963,7 +981,7 @@ def g_read_group(
         leaf = [gb_field, "=", key if key is not None else False]
         row["__domain"] = ["&"] * len(base) + base + [leaf] if base else [leaf]
         out.append(row)
-    env.touched += len(out)
+    env.count_reads(len(out))
     return out[offset : offset + limit] if limit else out[offset:]
 
 

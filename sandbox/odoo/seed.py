@@ -39,7 +39,9 @@ PRODUCTS: list[tuple[str, str, float, float, str | None, float, float, str]] = [
 ]
 
 
-def seed(store: Store) -> None:
+def seed(store: Store, demo: bool = True) -> None:
+    """Load the base records; ``demo`` adds products, stock, pricelists, carriers and
+    customers."""
     store.clear()
     env = Env(store, 1, {})
     new = env.new_raw
@@ -226,6 +228,61 @@ def seed(store: Store) -> None:
         "stock.location", {"name": "Shelf 1", "usage": "internal", "location_id": wh1_stock}
     )
 
+    if demo:
+        _demo(env, countries, all_categ, usd, wh1_stock, wh2_stock)
+
+    for name, state in (
+        ("base", "installed"),
+        ("sale_management", "installed"),
+        ("sale_stock", "installed"),
+        ("stock", "installed"),
+        ("account", "installed"),
+        ("base_automation", "installed"),
+        ("delivery", "installed"),
+        ("stock_delivery", "installed"),
+        ("website_sale", "uninstalled"),
+        ("purchase", "uninstalled"),
+    ):
+        new(
+            "ir.module.module",
+            {
+                "name": name,
+                "shortdesc": name.replace("_", " ").title(),
+                "state": state,
+                "latest_version": "17.0.1.0" if state == "installed" else None,
+            },
+        )
+
+    for mname, mdef in sorted(REGISTRY.items()):
+        mid = new(
+            "ir.model", {"name": mdef.description, "model": mname, "transient": mdef.transient}
+        )
+        for fname, f in mdef.fields.items():
+            new(
+                "ir.model.fields",
+                {
+                    "name": fname,
+                    "model": mname,
+                    "model_id": mid,
+                    "field_description": f.string,
+                    "ttype": f.type,
+                    "relation": f.comodel,
+                    "store": f.store,
+                    "required": f.required,
+                    "readonly": f.readonly,
+                },
+            )
+    store.dirty.clear()
+
+
+def _demo(
+    env: Env,
+    countries: dict[str, int],
+    all_categ: int,
+    usd: int,
+    wh1_stock: int,
+    wh2_stock: int,
+) -> None:
     public = env.create_one(
         "product.pricelist", {"name": "Public Pricelist", "currency_id": usd, "sequence": 1}
     )
@@ -401,46 +458,3 @@ def seed(store: Store) -> None:
             "country_id": countries["ES"],
         },
     )
-
-    for name, state in (
-        ("base", "installed"),
-        ("sale_management", "installed"),
-        ("sale_stock", "installed"),
-        ("stock", "installed"),
-        ("account", "installed"),
-        ("base_automation", "installed"),
-        ("delivery", "installed"),
-        ("stock_delivery", "installed"),
-        ("website_sale", "uninstalled"),
-        ("purchase", "uninstalled"),
-    ):
-        new(
-            "ir.module.module",
-            {
-                "name": name,
-                "shortdesc": name.replace("_", " ").title(),
-                "state": state,
-                "latest_version": "17.0.1.0" if state == "installed" else None,
-            },
-        )
-
-    for mname, mdef in sorted(REGISTRY.items()):
-        mid = new(
-            "ir.model", {"name": mdef.description, "model": mname, "transient": mdef.transient}
-        )
-        for fname, f in mdef.fields.items():
-            new(
-                "ir.model.fields",
-                {
-                    "name": fname,
-                    "model": mname,
-                    "model_id": mid,
-                    "field_description": f.string,
-                    "ttype": f.type,
-                    "relation": f.comodel,
-                    "store": f.store,
-                    "required": f.required,
-                    "readonly": f.readonly,
-                },
-            )
-    store.dirty.clear()

@@ -70,8 +70,13 @@ class Dropped(Exception):
 
 class Sandbox:
     def __init__(
-        self, db: str = "hub", data_path: str | None = None, baseline: Faults | None = None
+        self,
+        db: str = "hub",
+        data_path: str | None = None,
+        baseline: Faults | None = None,
+        demo: bool = True,
     ) -> None:
+        self.demo = demo
         self.db = db
         self.lock = threading.Lock()
         self.store = Store()
@@ -81,12 +86,12 @@ class Sandbox:
         self.data_path = data_path
         if data_path and self.store.attach(data_path):
             return
-        seed(self.store)
+        seed(self.store, self.demo)
         self.store.flush(full=True)
 
     def reset(self) -> None:
         with self.lock:
-            seed(self.store)
+            seed(self.store, self.demo)
             self.store.flush(full=True)
             self.sessions.clear()
         self.faults.reset()
@@ -590,5 +595,6 @@ def make_server(
     data_path: str | None = None,
     baseline: Faults | None = None,
     verbose: bool = False,
+    demo: bool = True,
 ) -> SandboxHTTPServer:
-    return SandboxHTTPServer((host, port), Sandbox(db, data_path, baseline), verbose)
+    return SandboxHTTPServer((host, port), Sandbox(db, data_path, baseline, demo), verbose)

@@ -77,7 +77,8 @@ def _ids_or_names(env: Env, model: str, value: Any, name_fields: tuple[str, ...]
 def scope(env: Env) -> frozenset[int]:
     """Internal locations the stock quantities are computed over, from the context keys
     ``location`` / ``warehouse`` (id, list of ids or name, as Odoo 17 accepts)."""
-    cached = env.cache.get(("scope",))
+    key = ("scope", repr(env.ctx.get("location")), repr(env.ctx.get("warehouse")))
+    cached = env.cache.get(key)
     if cached is not None:
         return frozenset(cached)
     roots: list[int] | None = None
@@ -98,7 +99,7 @@ def scope(env: Env) -> frozenset[int]:
         if roots is None
         else frozenset(env.hierarchy("stock.location", roots, "child_of") & internal)
     )
-    env.cache[("scope",)] = result
+    env.cache[key] = result
     return result
 
 
@@ -107,11 +108,11 @@ def reserved_at(move: Record, loc: int) -> float:
 
 
 def product_stock(env: Env, pid: int) -> dict[str, float]:
-    key = ("stock", pid)
+    sc = scope(env)
+    key = ("stock", pid, sc)
     cached = env.cache.get(key)
     if cached is not None:
         return dict(cached)
-    sc = scope(env)
     quants = env.table("stock.quant")
     qty = 0.0
     for qid in env.s.referencing("stock.quant", "product_id", pid):

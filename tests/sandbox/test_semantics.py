@@ -719,3 +719,22 @@ def test_webhook_automation_posts_quant_changes(
     assert body["reserved_quantity"] == 1.0
     assert body["_action"] == f"Send Webhook Notification(#{action})"
     assert list(body) == sorted(body)
+
+
+def test_no_seed_starts_with_base_records_only() -> None:
+    server = start_sandbox("--no-seed")
+    try:
+        sb = OdooSandbox(server.url)
+        assert sb.execute("product.product", "search_count", []) == 0
+        assert sb.execute("res.partner", "search", [["ref", "=", "ACME"]]) == []
+        assert len(sb.execute("stock.warehouse", "search", [])) == 2
+        assert sb.call("common", "authenticate", "hub", "admin", "admin", {})["result"] == 2
+    finally:
+        server.stop()
+
+
+def test_user_passwords_are_never_sent_back(odoo_sandbox: OdooSandbox) -> None:
+    row = odoo_sandbox.execute("res.users", "read", [2], ["login", "password"])[0]
+    assert row == {"id": 2, "login": "admin", "password": ""}
+    ctx = odoo_sandbox.execute("res.users", "context_get")
+    assert ctx["uid"] == 2 and ctx["lang"] == "en_US"

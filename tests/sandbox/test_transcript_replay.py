@@ -33,7 +33,7 @@ from tests.fixtures.sandbox import OdooSandbox, http_json
 
 REPO = Path(__file__).resolve().parents[2]
 # The recordings: $ODOO_TRANSCRIPTS_DIR, else the repository's copy.
-TRANSCRIPTS = Path(os.environ.get("ODOO_TRANSCRIPTS_DIR") or REPO / "docs/odoo/transcripts")
+TRANSCRIPTS = Path(os.environ.get("ODOO_TRANSCRIPTS_DIR") or REPO / "tests/data/odoo/transcripts")
 if not TRANSCRIPTS.is_dir():
     pytest.skip(
         f"no Odoo transcripts in {TRANSCRIPTS} (set ODOO_TRANSCRIPTS_DIR)", allow_module_level=True

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make bench`: run every benchmark; each prints a markdown table for docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p "${HUB_VAR_DIR:-var/bench}"
+for script in bench/odoo_bench.py bench/webhook_bench.py; do
+  if [ -f "$script" ]; then
+    echo "## $script"
+    $PY "$script"
+    echo
+  fi
+done
