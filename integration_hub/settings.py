@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "apps.core",
+    "apps.ledger",
+    "apps.inbox",
     "apps.odoo",
     "apps.observability",
 ]
@@ -285,6 +287,12 @@ if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 10**9) <= max(
         "visibility_timeout must exceed HUB_MAX_COUNTDOWN and the time limit"
     )
 
+# Work ledger: how long a claimed row is leased to one worker, attempts before it fails to the
+# inbox, how long after a ring the sweeper may ring a row again, and the longest retry wait.
+HUB_LEDGER_LEASE_SECONDS = env.int("HUB_LEDGER_LEASE_SECONDS", default=60)
+HUB_LEDGER_MAX_ATTEMPTS = env.int("HUB_LEDGER_MAX_ATTEMPTS", default=10)
+HUB_LEDGER_RING_GRACE_SECONDS = env.int("HUB_LEDGER_RING_GRACE_SECONDS", default=30)
+HUB_LEDGER_BACKOFF_CAP_SECONDS = env.int("HUB_LEDGER_BACKOFF_CAP_SECONDS", default=3600)
 HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=30)
 HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY_BYTES

@@ -32,7 +32,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 class _LiveCollector:
-    """Values read at scrape time from the broker and the readiness probes."""
+    """Values read at scrape time: queue depth from the broker, open issues from the inbox."""
 
     def collect(self):  # type: ignore[no-untyped-def]
         depth = GaugeMetricFamily("hub_queue_depth", "Messages waiting per queue", labels=["queue"])
@@ -42,6 +42,17 @@ class _LiveCollector:
         except Exception:  # noqa: S110  the broker being down shows in hub_ready, not as a crash
             pass
         yield depth
+        issues = GaugeMetricFamily(
+            "hub_inbox_open_issues", "Open inbox issues per category", labels=["category"]
+        )
+        try:
+            from apps.inbox.selectors import open_issue_counts
+
+            for category, n in open_issue_counts().items():
+                issues.add_metric([category], n)
+        except Exception:  # noqa: S110  the database being down shows in /readyz
+            pass
+        yield issues
 
 
 @never_cache

@@ -111,6 +111,7 @@ def test_metrics_use_the_prometheus_format_and_count_requests(client) -> None:
     assert "# TYPE hub_http_requests_total counter" in text
     assert 'hub_http_requests_total{method="GET",route="healthz",status="200"}' in text
     assert "hub_queue_depth" in text
+    assert 'hub_inbox_open_issues{category="mapping_missing"} 0.0' in text
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key() -> None:

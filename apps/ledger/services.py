@@ -1,0 +1,382 @@
+"""Ledger services: record inbound events, process them once, sweep, replay, purge.
+
+Rules (ARCHITECTURE section 2): the row is written in the caller's transaction (the one that
+answers 2xx); Celery is only rung after commit; anything not rung (broker down, message lost,
+worker killed) is found by the sweeper from the rows themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from apps.core import workrow
+from apps.core.context import correlation, get_correlation_id, log_context
+from apps.core.errors import HubError, LockContention, TransientError
+from apps.core.workrow import FINISHED, WorkRow, WorkState
+
+from . import metrics
+from .models import InboundEvent
+from .registry import (
+    WorkKind,
+    handler_for,
+    handler_name,
+    register_event_handler,
+    register_work_kind,
+    work_kind_for,
+    work_kinds,
+)
+
+__all__ = [
+    "event_process",
+    "events_purge",
+    "events_replay",
+    "inbound_event_record",
+    "register_event_handler",
+    "register_work_kind",
+    "work_ring",
+    "work_sweep",
+]
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "ledger.process_event"
+
+
+class UnclassifiedError(HubError):
+    """Wraps an exception no edge classified, so it reaches the inbox instead of vanishing."""
+
+    category = "unknown"
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def inbound_event_record(
+    *,
+    channel_code: str,
+    topic: str,
+    dedupe_key: str,
+    body: bytes,
+    headers: dict[str, Any],
+    entity_key: str = "",
+    external_ref: str = "",
+) -> tuple[InboundEvent, bool]:
+    """Store a delivery in the caller's transaction; returns (event, created).
+
+    A redelivery (same channel and dedupe key) returns the original row with created=False.
+    Processing is enqueued only once the caller's transaction commits; if the broker is down
+    then, the failure is logged and the sweeper rings the row later.
+    """
+    existing = InboundEvent.objects.filter(channel_code=channel_code, dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    try:
+        # A savepoint: losing the insert race must not poison the caller's transaction.
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                channel_code=channel_code,
+                topic=topic,
+                dedupe_key=dedupe_key,
+                body=bytes(body),
+                headers=dict(headers),
+                payload_hash=hashlib.sha256(body).hexdigest(),
+                external_ref=external_ref,
+                entity_key=entity_key,
+                received_at=now,
+                created_at=now,
+                next_attempt_at=now,
+                # Counted as rung: on_commit below sends the message; the sweeper steps in only
+                # if nothing claimed the row within the grace period.
+                rung_at=now,
+                correlation_id=get_correlation_id() or "",
+            )
+    except IntegrityError:
+        # A concurrent delivery of the same event committed first: it is the original.
+        original = InboundEvent.objects.filter(
+            channel_code=channel_code, dedupe_key=dedupe_key
+        ).first()
+        if original is None:
+            raise
+        return original, False
+    pk = event.pk
+    transaction.on_commit(lambda: work_ring(model=InboundEvent, pk=pk))
+    return event, True
+
+
+# --- ringing ----------------------------------------------------------------------------------
+
+
+def _kind(model: type[WorkRow]) -> WorkKind:
+    kind = work_kind_for(model)
+    if kind is None:
+        raise LookupError(f"{model._meta.label} is not a registered work kind")
+    return kind
+
+
+def work_ring(*, model: type[WorkRow], pk: Any, countdown: float | None = None) -> bool:
+    """Send the doorbell for row `pk`. Never raises for a broker outage: the row is durable and
+    the sweeper rings it again, so the caller (often a request answering 2xx) must not fail."""
+    kind = _kind(model)
+    try:
+        current_app.send_task(
+            kind.task_name,
+            kwargs={kind.kwarg: pk},
+            countdown=countdown,
+            # Fail fast: a request must not hang on a dead broker; the sweeper has our back.
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
+        )
+    except (BrokerError, OSError) as exc:
+        metrics.ENQUEUE_FAILED.labels(kind.label).inc()
+        logger.warning(
+            "could not enqueue %s for %s %s (%s); the sweeper will re-ring it",
+            kind.task_name,
+            kind.label,
+            pk,
+            exc,
+        )
+        return False
+    return True
+
+
+def work_sweep(*, limit_per_kind: int = 500) -> dict[str, int]:
+    """Re-ring rows that are due or whose lease expired, for every registered kind.
+
+    Each rung row is stamped (rung_at) so a backlog the workers have not reached yet is not
+    enqueued again on every sweep; after the grace period it is rung again, which covers a
+    message lost after we rang.
+    """
+    grace = float(getattr(settings, "HUB_LEDGER_RING_GRACE_SECONDS", 30))
+    rung: dict[str, int] = {}
+    for kind in work_kinds():
+        ids = workrow.ring_candidates(kind.model, grace_seconds=grace, limit=limit_per_kind)
+        if ids:
+            workrow.mark_rung(kind.model, pks=ids)
+            for pk in ids:
+                work_ring(model=kind.model, pk=pk)
+            metrics.RERINGS.labels(kind.label).inc(len(ids))
+            logger.info("sweeper re-rang %d %s rows", len(ids), kind.label)
+        metrics.OLDEST_PENDING.labels(kind.label).set(workrow.oldest_pending_age(kind.model))
+        rung[kind.label] = len(ids)
+    return rung
+
+
+# --- processing -------------------------------------------------------------------------------
+
+
+def _inbox_key(event: InboundEvent, error: HubError) -> str:
+    ctx = error.context
+    if ctx.get("key"):
+        return str(ctx["key"])
+    for field in ("sku", "customer", "order_number"):
+        if ctx.get(field):
+            return f"{field}:{ctx[field]}@{event.channel_code}"
+    return f"topic:{event.topic}@{event.channel_code}"
+
+
+def _report(event: InboundEvent, error: HubError) -> None:
+    from apps.inbox.services import issue_report
+
+    ctx = error.context
+    issue_report(
+        error=error,
+        key=_inbox_key(event, error),
+        row=event,
+        channel_code=event.channel_code,
+        order_number=str(ctx.get("order_number") or ""),
+        sku=str(ctx.get("sku") or ""),
+        customer=str(ctx.get("customer") or ""),
+        replay_task=PROCESS_TASK,
+        replay_kwargs={"event_id": event.pk},
+    )
+
+
+def _ring_next_sibling(event: InboundEvent) -> None:
+    """Per-entity order: the next row of the same entity was blocked on this one; ring it now."""
+    if not event.entity_key:
+        return
+    nxt = (
+        InboundEvent.objects.filter(entity_key=event.entity_key, state=WorkState.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if nxt is not None:
+        work_ring(model=InboundEvent, pk=nxt)
+
+
+def event_process(*, event_id: int) -> str:
+    """Claim the event, run its handler, record the outcome. Returns what happened.
+
+    Safe to call any number of times for the same id (duplicate messages, sweeper re-rings):
+    only the caller whose conditional update claims the row runs the handler.
+    """
+    event = workrow.claim_one(InboundEvent, pk=event_id)
+    if event is None:
+        return "not-claimable"
+    kind = "ledger.inboundevent"
+    handler = handler_for(event.topic)
+    if handler is None:
+        workrow.ignore(event, note=f"no handler registered for topic {event.topic!r}")
+        metrics.OUTCOMES.labels(kind, "ignored").inc()
+        _ring_next_sibling(event)
+        return "ignored"
+    with (
+        correlation(event.correlation_id or None),
+        log_context(channel=event.channel_code, event=event.pk, topic=event.topic),
+    ):
+        try:
+            handler(event)
+        except TransientError as exc:
+            outcome, delay = workrow.fail_transient(event, error=exc)
+            reason = "contention" if isinstance(exc, LockContention) else "transient"
+            metrics.RETRIES.labels(kind, reason).inc()
+            if outcome == "failed":
+                metrics.OUTCOMES.labels(kind, "exhausted").inc()
+                _report(event, exc)
+                _ring_next_sibling(event)
+            elif outcome == "retry" and delay <= settings.HUB_MAX_COUNTDOWN / 10:
+                # Short waits ride a Celery countdown (far below the visibility timeout); long
+                # ones stay in the database and the sweeper rings them when due.
+                workrow.mark_rung(InboundEvent, pks=[event.pk])
+                work_ring(model=InboundEvent, pk=event.pk, countdown=delay)
+            return outcome
+        except HubError as exc:
+            if workrow.fail_permanent(event, error=exc.as_dict()):
+                metrics.OUTCOMES.labels(kind, "failed").inc()
+                _report(event, exc)
+                _ring_next_sibling(event)
+            return "failed"
+        except Exception as exc:
+            # Not classified by any edge: never retried blindly, never lost silently.
+            logger.exception("handler %s crashed on event %s", handler_name(handler), event.pk)
+            wrapped = UnclassifiedError(f"{type(exc).__name__}: {exc}", topic=event.topic)
+            if workrow.fail_permanent(event, error=wrapped.as_dict()):
+                metrics.OUTCOMES.labels(kind, "failed").inc()
+                _report(event, wrapped)
+                _ring_next_sibling(event)
+            return "failed"
+    if not workrow.complete(event):
+        return "lost"
+    metrics.OUTCOMES.labels(kind, "done").inc()
+    from apps.inbox.services import issue_row_succeeded
+
+    issue_row_succeeded(row=event)
+    _ring_next_sibling(event)
+    return "done"
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayLine:
+    event_id: int
+    text: str
+    requeued: bool
+
+
+def events_select(
+    *,
+    channel_code: str = "",
+    topic: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    event_ids: Iterable[int] = (),
+) -> list[InboundEvent]:
+    qs = InboundEvent.objects.all().order_by("pk")
+    ids = list(event_ids)
+    if ids:
+        qs = qs.filter(pk__in=ids)
+    if channel_code:
+        qs = qs.filter(channel_code=channel_code)
+    if topic:
+        qs = qs.filter(topic=topic)
+    if since:
+        qs = qs.filter(received_at__gte=since)
+    if until:
+        qs = qs.filter(received_at__lt=until)
+    return list(qs)
+
+
+def event_dry_run(*, event: InboundEvent) -> str:
+    handler = handler_for(event.topic)
+    if handler is None:
+        return f"no handler for topic {event.topic!r}: would be ignored"
+    dry = getattr(handler, "dry_run", None)
+    if callable(dry):
+        return str(dry(event))
+    return f"would re-run handler {handler_name(handler)}"
+
+
+def event_requeue(*, event_id: int) -> bool:
+    """Make the event pending again and ring it, after commit. The handler path is the same
+    idempotent one as the first run; a running event is left to its owner."""
+    if not workrow.requeue(InboundEvent, pk=event_id):
+        return False
+    transaction.on_commit(lambda: work_ring(model=InboundEvent, pk=event_id))
+    return True
+
+
+def events_replay(
+    *,
+    channel_code: str = "",
+    topic: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    event_ids: Iterable[int] = (),
+    dry_run: bool = False,
+) -> list[ReplayLine]:
+    lines = []
+    for event in events_select(
+        channel_code=channel_code, topic=topic, since=since, until=until, event_ids=event_ids
+    ):
+        if dry_run:
+            lines.append(ReplayLine(event.pk, event_dry_run(event=event), False))
+            continue
+        with transaction.atomic():
+            ok = event_requeue(event_id=event.pk)
+        text = "requeued" if ok else f"skipped: {event.state} (running events are left alone)"
+        lines.append(ReplayLine(event.pk, text, ok))
+    return lines
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+def events_purge(*, days: int | None = None, batch_size: int = 1000) -> dict[str, int]:
+    """Delete finished work older than the retention, in batches; keep rows of open issues."""
+    from apps.inbox.selectors import open_issue_object_ids
+
+    keep_days = days if days is not None else int(settings.HUB_RETENTION_DAYS)
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    deleted: dict[str, int] = {}
+    for kind in work_kinds():
+        keep = open_issue_object_ids(model=kind.model)
+        total = 0
+        while True:
+            ids = list(
+                kind.model._default_manager.filter(state__in=FINISHED, updated_at__lt=cutoff)
+                .exclude(pk__in=keep)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            # Short transactions: a purge never holds locks the workers need for long.
+            with transaction.atomic():
+                total += kind.model._default_manager.filter(pk__in=ids).delete()[0]
+        deleted[kind.label] = total
+    return deleted
