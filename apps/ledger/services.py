@@ -240,12 +240,16 @@ def event_process(*, event_id: int) -> str:
         try:
             handler(event)
         except TransientError as exc:
-            outcome, delay = workrow.fail_transient(event, error=exc)
+            # The failed state and its inbox item become visible together or not at all:
+            # nobody may ever see a failed row that the inbox does not list.
+            with transaction.atomic():
+                outcome, delay = workrow.fail_transient(event, error=exc)
+                if outcome == "failed":
+                    _report(event, exc)
             reason = "contention" if isinstance(exc, LockContention) else "transient"
             metrics.RETRIES.labels(kind, reason).inc()
             if outcome == "failed":
                 metrics.OUTCOMES.labels(kind, "exhausted").inc()
-                _report(event, exc)
                 _ring_next_sibling(event)
             elif outcome == "retry" and delay <= settings.HUB_MAX_COUNTDOWN / 10:
                 # Short waits ride a Celery countdown (far below the visibility timeout); long
@@ -254,26 +258,33 @@ def event_process(*, event_id: int) -> str:
                 work_ring(model=InboundEvent, pk=event.pk, countdown=delay)
             return outcome
         except HubError as exc:
-            if workrow.fail_permanent(event, error=exc.as_dict()):
+            with transaction.atomic():
+                failed = workrow.fail_permanent(event, error=exc.as_dict())
+                if failed:
+                    _report(event, exc)
+            if failed:
                 metrics.OUTCOMES.labels(kind, "failed").inc()
-                _report(event, exc)
                 _ring_next_sibling(event)
             return "failed"
         except Exception as exc:
             # Not classified by any edge: never retried blindly, never lost silently.
             logger.exception("handler %s crashed on event %s", handler_name(handler), event.pk)
             wrapped = UnclassifiedError(f"{type(exc).__name__}: {exc}", topic=event.topic)
-            if workrow.fail_permanent(event, error=wrapped.as_dict()):
+            with transaction.atomic():
+                failed = workrow.fail_permanent(event, error=wrapped.as_dict())
+                if failed:
+                    _report(event, wrapped)
+            if failed:
                 metrics.OUTCOMES.labels(kind, "failed").inc()
-                _report(event, wrapped)
                 _ring_next_sibling(event)
             return "failed"
-    if not workrow.complete(event):
-        return "lost"
-    metrics.OUTCOMES.labels(kind, "done").inc()
     from apps.inbox.services import issue_row_succeeded
 
-    issue_row_succeeded(row=event)
+    with transaction.atomic():
+        if not workrow.complete(event):
+            return "lost"
+        issue_row_succeeded(row=event)
+    metrics.OUTCOMES.labels(kind, "done").inc()
     _ring_next_sibling(event)
     return "done"
 
