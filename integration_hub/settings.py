@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "apps.inbox",
     "apps.odoo",
     "apps.observability",
+    "apps.sales_channels",
+    "apps.mappings",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +297,11 @@ HUB_LEDGER_MAX_ATTEMPTS = env.int("HUB_LEDGER_MAX_ATTEMPTS", default=10)
 HUB_LEDGER_RING_GRACE_SECONDS = env.int("HUB_LEDGER_RING_GRACE_SECONDS", default=30)
 HUB_LEDGER_BACKOFF_CAP_SECONDS = env.int("HUB_LEDGER_BACKOFF_CAP_SECONDS", default=3600)
 HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=30)
+# Default request rate per API token (DRF rate syntax), unless the channel sets its own.
+HUB_API_TOKEN_RATE = env.str("HUB_API_TOKEN_RATE", default="600/min")
+# Seconds a process caches a channel's configuration for ingress (0: no cache).
+HUB_CHANNEL_CACHE_SECONDS = env.int("HUB_CHANNEL_CACHE_SECONDS", default=5)
+HUB_SHOPIFY_API_VERSION = env.str("HUB_SHOPIFY_API_VERSION", default="2025-01")
 HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY_BYTES
 

@@ -17,6 +17,18 @@ from django.forms.models import model_to_dict
 SENSITIVE_MARKERS = ("secret", "password", "token", "credential", "api_key")
 
 
+def _is_sensitive(field: Any, name: str) -> bool:
+    """Masked by name, or by field class: an encrypted field is a secret whatever it is called
+    (WooCommerce's `consumer_key` carries no marker in its name)."""
+    if any(marker in name.lower() for marker in SENSITIVE_MARKERS):
+        return True
+    if field is None:
+        return False
+    # By class name, not isinstance: audit must not depend on the crypto module being loaded.
+    encrypted = any(cls.__name__.startswith("Encrypted") for cls in type(field).__mro__)
+    return encrypted or bool(getattr(field, "sensitive", False))
+
+
 def snapshot(obj: models.Model | None) -> dict[str, Any]:
     """A JSON-safe copy of the object's fields; secrets are masked, bytes decoded."""
     if obj is None or obj.pk is None:
@@ -25,9 +37,10 @@ def snapshot(obj: models.Model | None) -> dict[str, Any]:
     for field in obj._meta.concrete_fields:
         if field.name not in data:
             data[field.name] = getattr(obj, field.attname, None)
+    fields = {f.name: f for f in obj._meta.concrete_fields}
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if any(marker in key.lower() for marker in SENSITIVE_MARKERS):
+        if _is_sensitive(fields.get(key), key):
             out[key] = "***"
         elif isinstance(value, (bytes, memoryview)):
             out[key] = bytes(value).decode("utf-8", errors="replace")

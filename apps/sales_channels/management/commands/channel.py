@@ -1,0 +1,139 @@
+"""Headless channel setup.
+
+    manage.py channel add CODE --kind shopify --api-base-url URL [--secret S] [--access-token T]
+                              [--consumer-key K --consumer-secret S] [--warehouse ID ...]
+                              [--name N] [--state active|paused|shadow]
+    manage.py channel list
+    manage.py channel rotate-secret CODE [--secret S] [--overlap-hours 24]
+    manage.py channel token create CODE --scopes orders:write,orders:read [--name N]
+                                        [--expires-days D]
+    manage.py channel token revoke PREFIX
+
+Secrets and tokens are printed once; only their encrypted form / hash is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from apps.core.errors import PermanentError
+from apps.sales_channels.models import Channel
+from apps.sales_channels.services import (
+    api_token_create,
+    api_token_revoke,
+    channel_create,
+    channel_secret_rotate,
+)
+
+
+class Command(BaseCommand):
+    help = "Create and list channels, rotate webhook secrets, create and revoke API tokens."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="create a channel")
+        add.add_argument("code")
+        add.add_argument("--kind", required=True, choices=Channel.Kind.values)
+        add.add_argument("--api-base-url", default="")
+        add.add_argument("--secret", default=None, help="webhook secret (generated if omitted)")
+        add.add_argument("--access-token", default="")
+        add.add_argument("--consumer-key", default="")
+        add.add_argument("--consumer-secret", default="")
+        add.add_argument(
+            "--warehouse",
+            type=int,
+            action="append",
+            default=[],
+            help="Odoo warehouse id, repeat in priority order",
+        )
+        add.add_argument("--name", default="")
+        add.add_argument("--state", default=Channel.State.ACTIVE, choices=Channel.State.values)
+        sub.add_parser("list", help="list channels")
+        rot = sub.add_parser("rotate-secret", help="add a webhook secret; old ones overlap")
+        rot.add_argument("code")
+        rot.add_argument("--secret", default=None)
+        rot.add_argument("--overlap-hours", type=float, default=24.0)
+        tok = sub.add_parser("token", help="API tokens")
+        tsub = tok.add_subparsers(dest="token_action", required=True)
+        create = tsub.add_parser("create")
+        create.add_argument("code")
+        create.add_argument("--scopes", required=True)
+        create.add_argument("--name", default="")
+        create.add_argument("--expires-days", type=float, default=None)
+        revoke = tsub.add_parser("revoke")
+        revoke.add_argument("prefix")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            action = opts["action"]
+            if action == "add":
+                self._add(opts)
+            elif action == "list":
+                self._list()
+            elif action == "rotate-secret":
+                channel = self._channel(opts["code"])
+                _, secret = channel_secret_rotate(
+                    channel=channel,
+                    secret=opts["secret"],
+                    overlap=dt.timedelta(hours=opts["overlap_hours"]),
+                )
+                self.stdout.write(f"new webhook secret for {channel.code} (shown once): {secret}")
+                self.stdout.write(f"older secrets stay valid for {opts['overlap_hours']:g} h")
+            elif opts["token_action"] == "create":
+                channel = self._channel(opts["code"])
+                expires = (
+                    timezone.now() + dt.timedelta(days=opts["expires_days"])
+                    if opts["expires_days"]
+                    else None
+                )
+                token, raw = api_token_create(
+                    channel=channel, scopes=opts["scopes"], name=opts["name"], expires_at=expires
+                )
+                self.stdout.write(f"token for {channel.code} (shown once): {raw}")
+                self.stdout.write(f"scopes: {','.join(token.scopes)}")
+            else:
+                token = api_token_revoke(prefix=opts["prefix"])
+                self.stdout.write(f"revoked hub_{token.prefix}_… of {token.channel.code}")
+        except PermanentError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _channel(self, code: str) -> Channel:
+        channel = Channel.objects.filter(code=code).first()
+        if channel is None:
+            raise CommandError(f"no channel {code!r}")
+        return channel
+
+    def _add(self, opts: dict[str, Any]) -> None:
+        channel, secret = channel_create(
+            code=opts["code"],
+            kind=opts["kind"],
+            name=opts["name"],
+            api_base_url=opts["api_base_url"],
+            state=opts["state"],
+            secret=opts["secret"],
+            access_token=opts["access_token"],
+            consumer_key=opts["consumer_key"],
+            consumer_secret=opts["consumer_secret"],
+            warehouse_ids=opts["warehouse"],
+        )
+        self.stdout.write(f"channel {channel.code} ({channel.kind}, {channel.state}) created")
+        if secret and not opts["secret"]:
+            self.stdout.write(f"webhook secret (shown once): {secret}")
+        if channel.has_webhooks:
+            self.stdout.write(f"webhook URL path: /webhooks/{channel.kind}/{channel.code}/")
+
+    def _list(self) -> None:
+        now = timezone.now()
+        rows = Channel.objects.prefetch_related("warehouses", "secrets", "tokens")
+        self.stdout.write(f"{'code':<20} {'kind':<18} {'state':<8} warehouses  secrets tokens")
+        for c in rows:
+            warehouses = ",".join(str(w.odoo_warehouse_id) for w in c.warehouses.all()) or "-"
+            secrets = sum(1 for s in c.secrets.all() if s.is_valid_at(now))
+            tokens = sum(1 for t in c.tokens.all() if t.is_usable_at(now))
+            self.stdout.write(
+                f"{c.code:<20} {c.kind:<18} {c.state:<8} {warehouses:<11} {secrets:<7} {tokens}"
+            )

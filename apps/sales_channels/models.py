@@ -1,0 +1,186 @@
+"""Channel configuration, webhook secrets, served warehouses and machine identities (API tokens)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from apps.core.crypto import EncryptedTextField
+
+
+def _default_import_states() -> list[str]:
+    return ["paid", "authorized"]
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        SHOPIFY = "shopify", "Shopify"
+        WOOCOMMERCE = "woocommerce", "WooCommerce"
+        BIGCOMMERCE = "bigcommerce", "BigCommerce"
+        B2B_API = "b2b_api", "B2B portal (hub API)"
+        STANDARD_WEBHOOKS = "standard_webhooks", "Any Standard Webhooks sender"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused (webhooks answered 503, senders retry)"
+        SHADOW = "shadow", "Shadow (recorded, not pushed)"
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    api_base_url = models.URLField(
+        blank=True,
+        default="",
+        help_text="Shopify: https://<shop>.myshopify.com; WooCommerce: the site URL; "
+        "BigCommerce: https://api.bigcommerce.com/stores/<hash>",
+    )
+    # Credentials for calling the channel's API. Encrypted at rest; never rendered by the admin.
+    access_token = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Shopify X-Shopify-Access-Token / BigCommerce X-Auth-Token",
+    )
+    consumer_key = EncryptedTextField(blank=True, default="", help_text="WooCommerce ck_…")
+    consumer_secret = EncryptedTextField(blank=True, default="", help_text="WooCommerce cs_…")
+
+    pricelist_id = models.PositiveIntegerField(null=True, blank=True)
+    stock_buffer = models.PositiveIntegerField(
+        default=0, help_text="Units held back from every SKU's published stock"
+    )
+    allocation_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="Share (0..1) of the free stock this channel may sell",
+    )
+    # Order import rules.
+    import_financial_states = models.JSONField(
+        default=_default_import_states,
+        blank=True,
+        help_text='Financial states that import an order, e.g. ["paid", "authorized"]',
+    )
+    risk_hold_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Hold orders whose total is at or above this amount",
+    )
+    new_customer_hold_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Hold a new customer's order whose total is at or above this amount",
+    )
+    # Per-flow switches and cadence (0 seconds = realtime, driven by webhooks and hints).
+    orders_enabled = models.BooleanField(default=True)
+    orders_interval_seconds = models.PositiveIntegerField(default=0)
+    inventory_enabled = models.BooleanField(default=True)
+    inventory_interval_seconds = models.PositiveIntegerField(default=300)
+    fulfillment_enabled = models.BooleanField(default=True)
+    fulfillment_interval_seconds = models.PositiveIntegerField(default=0)
+    prices_enabled = models.BooleanField(default=False)
+    prices_interval_seconds = models.PositiveIntegerField(default=3600)
+    api_rate = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text='Rate limit for this channel\'s API tokens, e.g. "600/min"; blank = default',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(allocation_share__gte=0) & models.Q(allocation_share__lte=1),
+                name="channel_allocation_share_0_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def has_webhooks(self) -> bool:
+        return self.kind != self.Kind.B2B_API
+
+
+class ChannelSecret(models.Model):
+    """A webhook signing secret. Several may be valid at once: rotation never drops a delivery."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="secrets")
+    secret = EncryptedTextField()
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel", "-valid_from"]
+        indexes = [models.Index(fields=["channel", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} secret #{self.pk}"
+
+    def is_valid_at(self, when: dt.datetime) -> bool:
+        return self.valid_from <= when and (self.valid_until is None or when < self.valid_until)
+
+
+class ChannelWarehouse(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="warehouses")
+    odoo_warehouse_id = models.PositiveIntegerField()
+    priority = models.PositiveSmallIntegerField(
+        default=10, help_text="Lower ships first when several warehouses have stock"
+    )
+
+    class Meta:
+        ordering = ["channel", "priority", "odoo_warehouse_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "odoo_warehouse_id"], name="channel_warehouse_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} → warehouse {self.odoo_warehouse_id} (p{self.priority})"
+
+
+class Scope(models.TextChoices):
+    ORDERS_WRITE = "orders:write"
+    ORDERS_READ = "orders:read"
+    INVENTORY_READ = "inventory:read"
+    PRICES_READ = "prices:read"
+    RETURNS_WRITE = "returns:write"
+    EVENTS_READ = "events:read"
+
+
+class ApiToken(models.Model):
+    """A machine identity for one channel: `hub_<prefix>_<secret>`, stored as SHA-256 only."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=200, blank=True, default="")
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"hub_{self.prefix}_… ({self.channel_id})"
+
+    def is_usable_at(self, when: dt.datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or when < self.expires_at)

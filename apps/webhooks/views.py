@@ -1,0 +1,140 @@
+"""POST /webhooks/<kind>/<channel_code>/ — verify, record, answer. Nothing else happens here.
+
+Answers (every error is JSON {"error", "header"/"field", "detail"}):
+202 recorded {"event_id"} · 200 duplicate {"event_id" of the original} · 200 WooCommerce ping ·
+400 header missing / body not JSON · 401 signature missing or invalid, stale timestamp, shop
+mismatch · 404 unknown channel (or b2b_api, which has no webhooks) · 413 body too large ·
+503 + Retry-After while the channel is paused (the sender retries later).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.sales_channels.models import Channel
+from apps.sales_channels.selectors import channel_get_for_ingress, channel_secrets_valid
+
+from .metrics import WEBHOOKS
+from .receivers import RECEIVERS, Refusal
+from .services import webhook_record
+
+logger = logging.getLogger(__name__)
+
+PAUSED_RETRY_AFTER_SECONDS = 300
+_READ_CHUNK = 64 * 1024
+
+
+def _error(status: int, error: str, detail: str, **where: str) -> JsonResponse:
+    body: dict[str, Any] = {"error": error}
+    body.update({k: v for k, v in where.items() if v})
+    body["detail"] = detail
+    return JsonResponse(body, status=status)
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(
+        413, "body_too_large", f"the body exceeds {limit} bytes", header="Content-Length"
+    )
+
+
+def read_body_bounded(request: HttpRequest, limit: int) -> bytes:
+    """The raw body, refusing (413) anything over `limit` before reading it all.
+
+    A declared Content-Length over the limit is refused without reading a byte. Without a
+    Content-Length (chunked transfer), Django's request stream is empty, so we read the server's
+    input stream directly, and stop one byte past the limit.
+    """
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise Refusal(
+                400, "header_invalid", "Content-Length is not a number", header="Content-Length"
+            )
+        if length > limit:
+            raise _too_large(limit)
+        data = request.read(limit + 1)
+    elif request.META.get("wsgi.input_terminated"):
+        stream = request.META["wsgi.input"]
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        data = b"".join(parts)
+    else:
+        data = b""
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data
+
+
+@csrf_exempt
+@require_POST
+def webhook_receive(request: HttpRequest, kind: str, channel_code: str) -> JsonResponse:
+    receiver = RECEIVERS.get(kind)
+    label = receiver.kind if receiver else "unknown"
+    try:
+        response = _receive(request, kind, channel_code)
+    except Refusal as refusal:
+        WEBHOOKS.labels(label, refusal.error).inc()
+        response = _error(
+            refusal.status,
+            refusal.error,
+            refusal.detail,
+            header=refusal.header,
+            field=refusal.field,
+        )
+        if refusal.status == 503:
+            response["Retry-After"] = str(PAUSED_RETRY_AFTER_SECONDS)
+        return response
+    return response
+
+
+def _receive(request: HttpRequest, kind: str, channel_code: str) -> JsonResponse:
+    receiver = RECEIVERS.get(kind)
+    body = read_body_bounded(request, settings.HUB_MAX_BODY_BYTES)
+    now = timezone.now()
+    channel = (
+        channel_get_for_ingress(code=channel_code, kinds=(receiver.kind,), at=now)
+        if receiver is not None
+        else None
+    )
+    if receiver is None or channel is None:
+        # Same work as a signature check, so the answer time does not reveal whether the
+        # channel exists.
+        (receiver or RECEIVERS[Channel.Kind.SHOPIFY]).dummy_verify(body)
+        raise Refusal(404, "channel_not_found", "no webhook channel with this kind and code")
+    if receiver.is_ping(body, request.headers):
+        WEBHOOKS.labels(receiver.kind, "ping").inc()
+        return JsonResponse({"status": "ping_accepted"}, status=200)
+    receiver.verify(
+        body=body, headers=request.headers, secrets=channel_secrets_valid(channel=channel, at=now)
+    )
+    if channel.state == Channel.State.PAUSED:
+        raise Refusal(503, "channel_paused", "the channel is paused; retry later")
+    receiver.check_channel(channel=channel, headers=request.headers)
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Refusal(400, "invalid_json", f"the body is not JSON: {exc}", field="body")
+    delivery = receiver.describe(body=body, payload=payload, headers=request.headers)
+    event_id, created = webhook_record(
+        channel=channel, delivery=delivery, body=body, headers=receiver.kept(request.headers)
+    )
+    WEBHOOKS.labels(receiver.kind, "recorded" if created else "duplicate").inc()
+    if created:
+        return JsonResponse({"event_id": event_id, "status": "recorded"}, status=202)
+    return JsonResponse({"event_id": event_id, "status": "duplicate"}, status=200)
