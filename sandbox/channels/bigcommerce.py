@@ -1,0 +1,568 @@
+"""BigCommerce API stand-in (``/stores/<hash>/v3/...`` and ``/stores/<hash>/v2/...``).
+
+Auth is ``X-Auth-Token``. Every response, 429 included, carries the ``X-Rate-Limit-*`` headers of
+BigCommerce's per-store quota (150 requests per 30 s window on Standard/Plus by default). v3
+errors are problem documents ``{status, title, type, errors}``; v2 errors are lists of
+``{status, message}``; an empty v2 page is ``204 No Content``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from typing import Any
+
+from .base import Request, Response, int_or_none, rfc2822
+from .ratelimit import FixedWindowQuota
+from .store import Item, Store
+
+DEFAULT_TOKEN = "bc_standin_auth_token"
+DEFAULT_HASH = "abc123"
+DEFAULT_QUOTA = 150
+DEFAULT_WINDOW_MS = 30_000
+ADJUSTMENT_LIMIT = 2000  # inventory adjustments: "Limit of 2000 items for payload length"
+MAX_LIMIT = 250
+DEFAULT_LOCATION = 1
+PROBLEM_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+STATUSES = {
+    0: "Incomplete",
+    1: "Pending",
+    2: "Shipped",
+    3: "Partially Shipped",
+    4: "Refunded",
+    5: "Cancelled",
+    6: "Declined",
+    7: "Awaiting Payment",
+    8: "Awaiting Pickup",
+    9: "Awaiting Shipment",
+    10: "Completed",
+    11: "Awaiting Fulfillment",
+    12: "Manual Verification Required",
+    13: "Disputed",
+    14: "Partially Refunded",
+}
+PATH_RE = re.compile(r"^/stores/([^/]+)/(v2|v3)/(.*)$")
+
+
+def problem(status: int, title: str, errors: dict[str, Any] | None = None) -> Response:
+    return Response(
+        status, {"status": status, "title": title, "type": PROBLEM_TYPE, "errors": errors or {}}
+    )
+
+
+def v2_error(status: int, message: str) -> Response:
+    return Response(status, [{"status": status, "message": message}])
+
+
+def money(value: Any) -> str:
+    return f"{float(value or 0):.4f}"
+
+
+class BigCommerce:
+    kind = "bigcommerce"
+
+    def __init__(
+        self, store: Store, auth_token: str = DEFAULT_TOKEN, store_hash: str = DEFAULT_HASH
+    ) -> None:
+        self.store = store
+        self.auth_token = auth_token
+        self.store_hash = store_hash
+        self.quota = FixedWindowQuota(DEFAULT_QUOTA, DEFAULT_WINDOW_MS)
+
+    # -- control --------------------------------------------------------------------------------
+    def credentials(self) -> dict[str, str]:
+        return {"auth_token": self.auth_token, "store_hash": self.store_hash}
+
+    def config(self) -> dict[str, Any]:
+        return {"quota": self.quota.quota, "window_ms": self.quota.window_ms}
+
+    def configure(self, values: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(values) - {"quota", "window_ms"}
+        if unknown:
+            raise ValueError(f"unknown bigcommerce config keys: {sorted(unknown)}")
+        self.quota.configure(values.get("quota"), values.get("window_ms"))
+        return self.config()
+
+    def reset_limits(self) -> None:
+        self.quota.reset()
+
+    def seed_order(self, data: dict[str, Any]) -> dict[str, Any]:
+        st = self.store
+        with st.lock:
+            oid = int(data.get("id") or st.new_order_id())
+            now = time.time()
+            status_id = int(data.get("status_id", 11))
+            products: list[dict[str, Any]] = []
+            subtotal = 0.0
+            for n, line in enumerate(data.get("line_items") or data.get("products") or [], start=1):
+                item = st.items.get(str(line.get("sku") or ""))
+                qty = int(line.get("quantity") or 1)
+                price = float(line.get("price") or (item.price if item else 0))
+                subtotal += price * qty
+                products.append(
+                    {
+                        "id": oid * 10 + n,
+                        "order_id": oid,
+                        "product_id": item.product_id if item else 0,
+                        "variant_id": item.variant_id if item else 0,
+                        "order_address_id": oid * 10,
+                        "name": item.name if item else str(line.get("sku") or "Item"),
+                        "sku": str(line.get("sku") or ""),
+                        "type": "physical",
+                        "quantity": qty,
+                        "price_ex_tax": money(price),
+                        "price_inc_tax": money(price),
+                        "price_tax": money(0),
+                        "total_ex_tax": money(price * qty),
+                        "total_inc_tax": money(price * qty),
+                        "total_tax": money(0),
+                        "quantity_shipped": 0,
+                        "quantity_refunded": 0,
+                        "applied_discounts": [],
+                        "product_options": [],
+                    }
+                )
+            base = f"https://api.bigcommerce.com/stores/{self.store_hash}/v2/orders/{oid}"
+            order = {
+                "id": oid,
+                "customer_id": int(data.get("customer_id") or 0),
+                "date_created": rfc2822(now),
+                "date_modified": rfc2822(now),
+                "date_shipped": "",
+                "status_id": status_id,
+                "status": STATUSES.get(status_id, "Pending"),
+                "custom_status": STATUSES.get(status_id, "Pending"),
+                "subtotal_ex_tax": money(subtotal),
+                "subtotal_inc_tax": money(subtotal),
+                "total_ex_tax": money(subtotal),
+                "total_inc_tax": money(subtotal),
+                "items_total": sum(p["quantity"] for p in products),
+                "items_shipped": 0,
+                "payment_status": str(data.get("payment_status") or "captured"),
+                "currency_code": "USD",
+                "default_currency_code": "USD",
+                "currency_exchange_rate": "1.0000000000",
+                "customer_message": str(data.get("customer_message") or ""),
+                "staff_notes": str(data.get("staff_notes") or ""),
+                "billing_address": dict(data.get("billing_address") or {}),
+                "products": {"url": f"{base}/products", "resource": f"/orders/{oid}/products"},
+                "shipping_addresses": {
+                    "url": f"{base}/shipping_addresses",
+                    "resource": f"/orders/{oid}/shipping_addresses",
+                },
+                "coupons": {"url": f"{base}/coupons", "resource": f"/orders/{oid}/coupons"},
+                "_products": products,
+                "_shipments": [],
+            }
+            st.orders[oid] = order
+            return {"id": oid}
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        decision, state = self.quota.hit()
+        headers = {
+            "X-Rate-Limit-Requests-Left": str(state["left"]),
+            "X-Rate-Limit-Time-Reset-Ms": str(state["reset_ms"]),
+            "X-Rate-Limit-Requests-Quota": str(state["quota"]),
+            "X-Rate-Limit-Time-Window-Ms": str(state["window_ms"]),
+        }
+        if not decision.allowed:
+            self.store.throttled()
+            resp = problem(429, "Too many requests")
+            resp.headers["X-Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
+            resp.op = "throttled"
+        else:
+            resp = self._dispatch(req)
+        resp.headers.update(headers)
+        return resp
+
+    def _dispatch(self, req: Request) -> Response:
+        m = PATH_RE.match(req.path)
+        if m is None or m.group(1) != self.store_hash:
+            resp = problem(404, "Store not found")
+            resp.op = "not_found"
+            return resp
+        version, route = m.group(2), m.group(3).rstrip("/")
+        if req.headers.get("X-Auth-Token") != self.auth_token:
+            resp = (
+                problem(401, "No valid credentials were found in this request")
+                if version == "v3"
+                else v2_error(401, "No valid credentials were found in this request")
+            )
+            resp.op = "unauthorized"
+            return resp
+        try:
+            body = req.json() if req.method in ("POST", "PUT") else None
+        except ValueError:
+            return (
+                problem(400, "Input is invalid")
+                if version == "v3"
+                else v2_error(400, "The request body is not valid JSON.")
+            )
+        resp = self._v3(req, route, body) if version == "v3" else self._v2(req, route, body)
+        resp.write = req.method != "GET"
+        return resp
+
+    # -- v3 -------------------------------------------------------------------------------------
+    def _paging(self, req: Request) -> tuple[int, int] | Response:
+        page = int_or_none(req.arg("page", "1"))
+        limit = int_or_none(req.arg("limit", "50"))
+        if page is None or page < 1 or limit is None or limit < 1:
+            return problem(422, "Invalid paging parameters", {"page": "must be a positive integer"})
+        return page, min(limit, MAX_LIMIT)
+
+    def _page(self, req: Request, rows: list[dict[str, Any]], op: str) -> Response:
+        args = self._paging(req)
+        if isinstance(args, Response):
+            return args
+        page, limit = args
+        total = len(rows)
+        pages = max(1, math.ceil(total / limit)) if total else 0
+        chunk = rows[(page - 1) * limit : page * limit]
+        links: dict[str, str] = {"current": f"?page={page}&limit={limit}"}
+        if page > 1:
+            links["previous"] = f"?page={page - 1}&limit={limit}"
+        if page < pages:
+            links["next"] = f"?page={page + 1}&limit={limit}"
+        meta = {
+            "pagination": {
+                "total": total,
+                "count": len(chunk),
+                "per_page": limit,
+                "current_page": page,
+                "total_pages": pages,
+                "links": links,
+            }
+        }
+        resp = Response(200, {"data": chunk, "meta": meta})
+        resp.op = op
+        return resp
+
+    def _tracking(self, product_id: int) -> str:
+        product = self.store.products[product_id]
+        return "variant" if product.has_variants else "product"
+
+    def _variant_json(self, item: Item) -> dict[str, Any]:
+        return {
+            "id": item.variant_id,
+            "product_id": item.product_id,
+            "sku": item.sku,
+            "sku_id": None
+            if not self.store.products[item.product_id].has_variants
+            else item.variant_id + 1000,
+            "price": float(item.price),
+            "calculated_price": float(item.price),
+            "inventory_level": item.stock,
+            "inventory_warning_level": 0,
+            "purchasing_disabled": False,
+            "option_values": []
+            if not item.group
+            else [{"id": item.variant_id, "label": item.name, "option_display_name": "Option"}],
+        }
+
+    def _product_json(self, product_id: int, include_variants: bool) -> dict[str, Any]:
+        st = self.store
+        product = st.products[product_id]
+        items = st.product_items(product_id)
+        first = items[0] if items else None
+        tracking = self._tracking(product_id)
+        out: dict[str, Any] = {
+            "id": product.id,
+            "name": product.name,
+            "type": "physical",
+            "sku": "" if product.has_variants or first is None else first.sku,
+            "price": float(first.price) if first else 0.0,
+            "inventory_level": sum(i.stock for i in items),
+            "inventory_tracking": tracking,
+            "inventory_warning_level": 0,
+            "is_visible": True,
+            "base_variant_id": None if product.has_variants or first is None else first.variant_id,
+            "date_modified": time.strftime(
+                "%Y-%m-%dT%H:%M:%S+00:00",
+                time.gmtime(max((i.updated_at for i in items), default=time.time())),
+            ),
+        }
+        if include_variants:
+            out["variants"] = [self._variant_json(i) for i in items]
+        return out
+
+    def _v3(self, req: Request, route: str, body: Any) -> Response:
+        st = self.store
+        m = req.method
+        parts = route.split("/")
+        includes = set((req.arg("include") or "").split(","))
+        if parts == ["catalog", "products"] and m == "GET":
+            sku = req.arg("sku")
+            ids = {int(x) for x in (req.arg("id:in") or "").split(",") if x.strip().isdigit()}
+            with st.lock:
+                rows = [
+                    self._product_json(pid, "variants" in includes)
+                    for pid in sorted(st.products)
+                    if (not ids or pid in ids)
+                ]
+            if sku is not None:
+                rows = [r for r in rows if r["sku"] == sku]
+            return self._page(req, rows, "GET v3/catalog/products")
+        if (
+            len(parts) == 3
+            and parts[:2] == ["catalog", "products"]
+            and parts[2].isdigit()
+            and m == "GET"
+        ):
+            with st.lock:
+                if int(parts[2]) not in st.products:
+                    return problem(404, "The requested product was not found.")
+                resp = Response(
+                    200,
+                    {"data": self._product_json(int(parts[2]), "variants" in includes), "meta": {}},
+                )
+            resp.op = "GET v3/catalog/products/{id}"
+            return resp
+        if (
+            len(parts) == 4
+            and parts[:2] == ["catalog", "products"]
+            and parts[3] == "variants"
+            and m == "GET"
+        ):
+            pid = int_or_none(parts[2]) or 0
+            with st.lock:
+                if pid not in st.products:
+                    return problem(404, "The requested product was not found.")
+                rows = [self._variant_json(i) for i in st.product_items(pid)]
+            return self._page(req, rows, "GET v3/catalog/products/{id}/variants")
+        if parts == ["catalog", "variants"] and m == "GET":
+            skus = req.arg("sku:in") or req.arg("sku")
+            wanted = {s.strip() for s in skus.split(",")} if skus else None
+            with st.lock:
+                rows = [
+                    self._variant_json(i)
+                    for i in sorted(st.items.values(), key=lambda x: x.variant_id)
+                    if wanted is None or i.sku in wanted
+                ]
+            return self._page(req, rows, "GET v3/catalog/variants")
+        if parts == ["inventory", "items"] and m == "GET":
+            return self._inventory_items(req)
+        if parts == ["inventory", "adjustments", "absolute"] and m == "PUT":
+            return self._adjust(body, absolute=True)
+        if parts == ["inventory", "adjustments", "relative"] and m == "POST":
+            return self._adjust(body, absolute=False)
+        resp = problem(404, "Not Found")
+        resp.op = f"{m} v3/{route}"
+        return resp
+
+    def _inventory_items(self, req: Request) -> Response:
+        st = self.store
+        skus = req.arg("sku:in")
+        vids = req.arg("variant_id:in")
+        pids = req.arg("product_id:in")
+        with st.lock:
+            rows = []
+            for item in sorted(st.items.values(), key=lambda x: x.variant_id):
+                if skus and item.sku not in {s.strip() for s in skus.split(",")}:
+                    continue
+                if vids and str(item.variant_id) not in {s.strip() for s in vids.split(",")}:
+                    continue
+                if pids and str(item.product_id) not in {s.strip() for s in pids.split(",")}:
+                    continue
+                rows.append(
+                    {
+                        "identity": {
+                            "sku": item.sku,
+                            "variant_id": item.variant_id,
+                            "product_id": item.product_id,
+                            "sku_id": None,
+                        },
+                        "locations": [
+                            {
+                                "location_id": DEFAULT_LOCATION,
+                                "location_code": "BC-LOCATION-1",
+                                "location_name": "Default location",
+                                "available_to_sell": item.stock,
+                                "total_inventory_onhand": item.stock,
+                                "location_enabled": True,
+                                "settings": {
+                                    "safety_stock": 0,
+                                    "is_in_stock": item.stock > 0,
+                                    "warning_level": 0,
+                                    "bin_picking_number": "",
+                                },
+                            }
+                        ],
+                    }
+                )
+        return self._page(req, rows, "GET v3/inventory/items")
+
+    def _adjust(self, body: Any, absolute: bool) -> Response:
+        st = self.store
+        op = (
+            "PUT v3/inventory/adjustments/absolute"
+            if absolute
+            else "POST v3/inventory/adjustments/relative"
+        )
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            resp = problem(422, "Payload contains invalid fields", {"items": "items is required"})
+            resp.op = op
+            return resp
+        st.batch(op, len(items))
+        if len(items) > ADJUSTMENT_LIMIT:
+            resp = problem(
+                422,
+                f"The maximum number of items per request is {ADJUSTMENT_LIMIT}",
+                {"items": f"must contain at most {ADJUSTMENT_LIMIT} items"},
+            )
+            resp.op = op
+            return resp
+        plan: list[tuple[Item, int]] = []
+        with st.lock:
+            errors: dict[str, str] = {}
+            for n, row in enumerate(items):
+                if not isinstance(row, dict):
+                    errors[f"items.{n}"] = "must be an object"
+                    continue
+                idents = [k for k in ("sku", "variant_id", "product_id") if k in row]
+                qty = row.get("quantity")
+                if len(idents) != 1:
+                    errors[f"items.{n}"] = "exactly one of sku, variant_id, product_id is required"
+                    continue
+                if row.get("location_id") != DEFAULT_LOCATION:
+                    errors[f"items.{n}.location_id"] = (
+                        f"location {row.get('location_id')} does not exist"
+                    )
+                    continue
+                if not isinstance(qty, int) or isinstance(qty, bool) or (absolute and qty < 0):
+                    errors[f"items.{n}.quantity"] = (
+                        "must be a non-negative integer" if absolute else "must be an integer"
+                    )
+                    continue
+                ident = idents[0]
+                item: Item | None = None
+                if ident == "sku":
+                    item = st.items.get(str(row["sku"]))
+                elif ident == "variant_id":
+                    item = st.by_variant(int_or_none(row["variant_id"]) or 0)
+                    if item is not None and self._tracking(item.product_id) == "product":
+                        resp = problem(
+                            422,
+                            f"[Item with variant_id {item.variant_id} is tracked by product, "
+                            "please update stock by product id]",
+                        )
+                        resp.op = op
+                        return resp
+                else:
+                    pid = int_or_none(row["product_id"]) or 0
+                    if pid in st.products and self._tracking(pid) == "variant":
+                        resp = problem(
+                            422,
+                            f"[Item with product_id {pid} is tracked by variant, "
+                            "please update stock by variant id]",
+                        )
+                        resp.op = op
+                        return resp
+                    prod_items = st.product_items(pid)
+                    item = prod_items[0] if prod_items else None
+                if item is None:
+                    errors[f"items.{n}"] = f"item with {ident} {row[ident]} not found"
+                    continue
+                plan.append((item, qty))
+            if errors:
+                resp = problem(422, "Payload contains invalid fields", errors)
+                resp.op = op
+                return resp
+            for item, qty in plan:
+                st.set_stock(item, qty if absolute else item.stock + qty)
+        resp = Response(200, {"transaction_id": str(uuid.uuid4())})
+        resp.op = op
+        return resp
+
+    # -- v2 -------------------------------------------------------------------------------------
+    def _v2(self, req: Request, route: str, body: Any) -> Response:
+        st = self.store
+        parts = route.split("/")
+        m = req.method
+        if len(parts) >= 2 and parts[0] == "orders" and parts[1].isdigit():
+            oid = int(parts[1])
+            with st.lock:
+                order = st.orders.get(oid)
+                if order is None:
+                    resp = v2_error(404, "The requested resource was not found.")
+                elif len(parts) == 2 and m == "GET":
+                    resp = Response(200, {k: v for k, v in order.items() if not k.startswith("_")})
+                elif len(parts) == 2 and m == "PUT":
+                    resp = self._update_order(order, body if isinstance(body, dict) else {})
+                elif len(parts) == 3 and parts[2] == "products" and m == "GET":
+                    page = int_or_none(req.arg("page", "1")) or 1
+                    limit = min(MAX_LIMIT, int_or_none(req.arg("limit", "50")) or 50)
+                    chunk = order["_products"][(page - 1) * limit : page * limit]
+                    # v2 answers an empty page with 204 and no body, not with [].
+                    resp = Response(200, chunk) if chunk else Response(204)
+                elif len(parts) == 3 and parts[2] == "shipments" and m == "POST":
+                    resp = self._create_shipment(order, body if isinstance(body, dict) else {})
+                elif len(parts) == 3 and parts[2] == "shipments" and m == "GET":
+                    resp = (
+                        Response(200, order["_shipments"]) if order["_shipments"] else Response(204)
+                    )
+                else:
+                    resp = v2_error(404, "The requested resource was not found.")
+            resp.op = f"{m} v2/orders/{{id}}" + (f"/{parts[2]}" if len(parts) > 2 else "")
+            return resp
+        resp = v2_error(404, "The requested resource was not found.")
+        resp.op = f"{m} v2/{route}"
+        return resp
+
+    def _update_order(self, order: dict[str, Any], data: dict[str, Any]) -> Response:
+        if "status_id" in data:
+            sid = int_or_none(data["status_id"])
+            if sid not in STATUSES:
+                return v2_error(400, "The field 'status_id' is invalid.")
+            order["status_id"] = sid
+            order["status"] = order["custom_status"] = STATUSES[sid]
+        if "staff_notes" in data:
+            order["staff_notes"] = str(data["staff_notes"] or "")
+        order["date_modified"] = rfc2822(time.time())
+        return Response(200, {k: v for k, v in order.items() if not k.startswith("_")})
+
+    def _create_shipment(self, order: dict[str, Any], data: dict[str, Any]) -> Response:
+        if int_or_none(data.get("order_address_id")) != order["id"] * 10:
+            return v2_error(400, "The field 'order_address_id' is invalid.")
+        lines = {p["id"]: p for p in order["_products"]}
+        items = data.get("items") or []
+        if not items:
+            return v2_error(400, "The field 'items' cannot be empty.")
+        for it in items:
+            line = lines.get(int_or_none(it.get("order_product_id")) or 0)
+            qty = int_or_none(it.get("quantity")) or 0
+            if line is None or qty <= 0 or qty > line["quantity"] - line["quantity_shipped"]:
+                return v2_error(400, "The field 'items' is invalid.")
+        for it in items:
+            lines[int(it["order_product_id"])]["quantity_shipped"] += int(it["quantity"])
+        shipped = sum(p["quantity_shipped"] for p in order["_products"])
+        order["items_shipped"] = shipped
+        sid = 2 if shipped >= order["items_total"] else 3
+        order["status_id"], order["status"] = sid, STATUSES[sid]
+        order["custom_status"] = STATUSES[sid]
+        order["date_shipped"] = rfc2822(time.time())
+        shipment = {
+            "id": len(order["_shipments"]) + 1,
+            "order_id": order["id"],
+            "order_address_id": order["id"] * 10,
+            "date_created": rfc2822(time.time()),
+            "tracking_number": str(data.get("tracking_number") or ""),
+            "shipping_provider": str(data.get("shipping_provider") or ""),
+            "tracking_carrier": str(data.get("tracking_carrier") or ""),
+            "tracking_link": str(data.get("tracking_link") or ""),
+            "generated_tracking_link": str(data.get("tracking_link") or ""),
+            "comments": str(data.get("comments") or ""),
+            "items": [
+                {
+                    "order_product_id": int(i["order_product_id"]),
+                    "product_id": lines[int(i["order_product_id"])]["product_id"],
+                    "quantity": int(i["quantity"]),
+                }
+                for i in items
+            ],
+        }
+        order["_shipments"].append(shipment)
+        return Response(201, shipment)

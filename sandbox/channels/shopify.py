@@ -1,0 +1,1285 @@
+"""Shopify Admin API stand-in: GraphQL (``/admin/api/<version>/graphql.json``) plus the two
+legacy REST inventory endpoints.
+
+GraphQL answers go through ``graphql.Executor`` with the static ``SCHEMA`` below: the hub may
+select any listed field, in any shape, with aliases and fragments; anything else is an
+``undefinedField`` error exactly where Shopify would give one. Throttling follows Shopify's
+calculated-cost leaky bucket: the requested cost must be available, is taken, and the difference
+to the actual cost is refunded; every answer carries ``extensions.cost``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from . import graphql as gql
+from .base import Request, Response, iso_utc
+from .ratelimit import LeakyBucket
+from .store import Item, Store
+
+DEFAULT_TOKEN = "shpat_standin_access_token"
+# shopify.dev rate limits (2025): standard plan restores 100 points/s; a single query may cost at
+# most 1,000 points. Bucket size is not in CHANNELS.md; 2,000 matches what current stores report.
+DEFAULT_BUCKET = 2000.0
+DEFAULT_RESTORE = 100.0
+MAX_QUERY_COST = 1000
+MUTATION_COST = 10
+REST_BUCKET = 40.0  # REST: 40-request bucket leaking 2/s on standard plans
+REST_LEAK = 2.0
+QUANTITY_LIMIT = 1_000_000_000
+PRIMARY_LOCATION = 68_000_000_001
+SECONDARY_LOCATION = 68_000_000_002  # exists, stocks nothing: ITEM_NOT_STOCKED_AT_LOCATION
+LOCATIONS = {PRIMARY_LOCATION: "Main warehouse", SECONDARY_LOCATION: "Pop-up store"}
+QUANTITY_NAMES = (
+    "available",
+    "on_hand",
+    "committed",
+    "incoming",
+    "reserved",
+    "damaged",
+    "safety_stock",
+    "quality_control",
+)
+REASONS = {
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
+}
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+REST_THROTTLED = (
+    "Exceeded 2 calls per second for api client. "
+    "Reduce request rates to resume uninterrupted service."
+)
+VERSION_RE = re.compile(r"^/admin/api/(\d{4}-\d{2}|unstable)/(.+)$")
+
+S = None  # scalar marker for readability in SCHEMA
+SCHEMA: gql.Schema = {
+    "QueryRoot": {
+        "productVariants": "ProductVariantConnection",
+        "products": "ProductConnection",
+        "productVariant": "ProductVariant",
+        "product": "Product",
+        "inventoryItem": "InventoryItem",
+        "inventoryItems": "InventoryItemConnection",
+        "location": "Location",
+        "locations": "LocationConnection",
+        "order": "Order",
+        "node": "Node",
+        "nodes": "[Node]",
+        "shop": "Shop",
+    },
+    "Mutation": {
+        "inventorySetQuantities": "InventorySetQuantitiesPayload",
+        "orderUpdate": "OrderUpdatePayload",
+        "tagsAdd": "TagsAddPayload",
+        "fulfillmentCreate": "FulfillmentCreatePayload",
+    },
+    "Shop": {"id": S, "name": S, "myshopifyDomain": S, "currencyCode": S, "ianaTimezone": S},
+    "PageInfo": {"hasNextPage": S, "hasPreviousPage": S, "startCursor": S, "endCursor": S},
+    "Node": {"id": S},
+    "ProductVariant": {
+        "id": S,
+        "legacyResourceId": S,
+        "sku": S,
+        "title": S,
+        "displayName": S,
+        "price": S,
+        "barcode": S,
+        "inventoryQuantity": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "product": "Product",
+        "inventoryItem": "InventoryItem",
+    },
+    "Product": {
+        "id": S,
+        "legacyResourceId": S,
+        "title": S,
+        "handle": S,
+        "status": S,
+        "vendor": S,
+        "totalInventory": S,
+        "tracksInventory": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "variants": "ProductVariantConnection",
+    },
+    "InventoryItem": {
+        "id": S,
+        "legacyResourceId": S,
+        "sku": S,
+        "tracked": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "variant": "ProductVariant",
+        "inventoryLevels": "InventoryLevelConnection",
+        "inventoryLevel": "InventoryLevel",
+    },
+    "InventoryLevel": {
+        "id": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "quantities": "[InventoryQuantity]",
+        "location": "Location",
+        "item": "InventoryItem",
+    },
+    "InventoryQuantity": {"id": S, "name": S, "quantity": S, "updatedAt": S},
+    "Location": {"id": S, "legacyResourceId": S, "name": S, "isActive": S},
+    "InventorySetQuantitiesPayload": {
+        "inventoryAdjustmentGroup": "InventoryAdjustmentGroup",
+        "userErrors": "[InventorySetQuantitiesUserError]",
+    },
+    "InventoryAdjustmentGroup": {
+        "id": S,
+        "createdAt": S,
+        "reason": S,
+        "referenceDocumentUri": S,
+        "changes": "[InventoryChange]",
+    },
+    "InventoryChange": {
+        "name": S,
+        "delta": S,
+        "quantityAfterChange": S,
+        "ledgerDocumentUri": S,
+        "item": "InventoryItem",
+        "location": "Location",
+    },
+    "InventorySetQuantitiesUserError": {"field": S, "message": S, "code": S},
+    "UserError": {"field": S, "message": S},
+    "Attribute": {"key": S, "value": S},
+    "Order": {
+        "id": S,
+        "legacyResourceId": S,
+        "name": S,
+        "note": S,
+        "tags": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "displayFulfillmentStatus": S,
+        "displayFinancialStatus": S,
+        "customAttributes": "[Attribute]",
+        "lineItems": "LineItemConnection",
+        "fulfillmentOrders": "FulfillmentOrderConnection",
+        "fulfillments": "[Fulfillment]",
+    },
+    "LineItem": {
+        "id": S,
+        "sku": S,
+        "name": S,
+        "title": S,
+        "quantity": S,
+        "currentQuantity": S,
+    },
+    "FulfillmentOrder": {
+        "id": S,
+        "status": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "lineItems": "FulfillmentOrderLineItemConnection",
+    },
+    "FulfillmentOrderLineItem": {
+        "id": S,
+        "remainingQuantity": S,
+        "totalQuantity": S,
+        "sku": S,
+        "lineItem": "LineItem",
+    },
+    "Fulfillment": {
+        "id": S,
+        "legacyResourceId": S,
+        "status": S,
+        "createdAt": S,
+        "trackingInfo": "[FulfillmentTrackingInfo]",
+    },
+    "FulfillmentTrackingInfo": {"company": S, "number": S, "url": S},
+    "OrderUpdatePayload": {"order": "Order", "userErrors": "[UserError]"},
+    "TagsAddPayload": {"node": "Node", "userErrors": "[UserError]"},
+    "FulfillmentCreatePayload": {"fulfillment": "Fulfillment", "userErrors": "[UserError]"},
+}
+INTERFACES = {
+    "Node": {
+        "ProductVariant",
+        "Product",
+        "InventoryItem",
+        "InventoryLevel",
+        "Location",
+        "Order",
+        "FulfillmentOrder",
+        "Fulfillment",
+    }
+}
+for _conn, _node_type in (
+    ("ProductVariantConnection", "ProductVariant"),
+    ("ProductConnection", "Product"),
+    ("InventoryItemConnection", "InventoryItem"),
+    ("InventoryLevelConnection", "InventoryLevel"),
+    ("LocationConnection", "Location"),
+    ("LineItemConnection", "LineItem"),
+    ("FulfillmentOrderConnection", "FulfillmentOrder"),
+    ("FulfillmentOrderLineItemConnection", "FulfillmentOrderLineItem"),
+):
+    SCHEMA[_conn] = {
+        "nodes": f"[{_node_type}]",
+        "edges": f"[{_conn[:-10]}Edge]",
+        "pageInfo": "PageInfo",
+    }
+    SCHEMA[f"{_conn[:-10]}Edge"] = {"node": _node_type, "cursor": S}
+
+
+def gid(kind: str, num: int | str) -> str:
+    return f"gid://shopify/{kind}/{num}"
+
+
+def parse_gid(value: Any, kind: str | None = None) -> tuple[str, int]:
+    """``gid://shopify/Kind/123`` -> (Kind, 123); raises GraphQLError like Shopify's coercion."""
+    m = re.fullmatch(r"gid://shopify/([A-Za-z]+)/(\d+)(\?.*)?", str(value or ""))
+    if m is None or (kind is not None and m.group(1) != kind):
+        raise gql.GraphQLError(
+            f"Invalid global id '{value}'",
+            code="argumentLiteralsIncompatible",
+            extra={"typeName": "CoercionError"},
+        )
+    return m.group(1), int(m.group(2))
+
+
+def _cursor(key: int) -> str:
+    return base64.b64encode(json.dumps({"last_id": key}).encode()).decode()
+
+
+def _uncursor(cursor: Any) -> int:
+    try:
+        return int(json.loads(base64.b64decode(str(cursor)))["last_id"])
+    except (ValueError, KeyError, TypeError):
+        raise gql.GraphQLError(f"Invalid cursor for current pagination sort. ({cursor})")
+
+
+def _search_terms(query: str) -> list[list[tuple[str, str]]]:
+    """Shopify search syntax, the subset used for lookups: ``sku:A OR sku:'B C'`` ->
+    [[("sku","A")],[("sku","B C")]]. Terms in one OR-group are ANDed; bare words are text."""
+    groups: list[list[tuple[str, str]]] = [[]]
+    for m in re.finditer(
+        r"(\w+):(?:'([^']*)'|\"([^\"]*)\"|(\S+))|'([^']*)'|\"([^\"]*)\"|(\S+)", query
+    ):
+        if m.group(1):
+            value = next(v for v in (m.group(2), m.group(3), m.group(4)) if v is not None)
+            groups[-1].append((m.group(1).lower(), value))
+            continue
+        word = next(v for v in (m.group(5), m.group(6), m.group(7)) if v is not None)
+        if word == "OR":
+            groups.append([])
+        elif word != "AND":
+            groups[-1].append(("", word))
+    return [g for g in groups if g]
+
+
+def connection(
+    rows: list[Any],
+    key: Callable[[Any], int],
+    node: Callable[[Any], dict[str, Any]],
+    matches: Callable[[Any, str, str], bool] | None = None,
+) -> gql.Resolver:
+    def resolve(args: dict[str, Any]) -> dict[str, Any]:
+        selected = sorted(rows, key=key, reverse=bool(args.get("reverse")))
+        if args.get("query") and matches is not None:
+            groups = _search_terms(str(args["query"]))
+            selected = [
+                r for r in selected if any(all(matches(r, f, v) for f, v in g) for g in groups)
+            ]
+        keys = [key(r) for r in selected]
+        start, end = 0, len(selected)
+        if args.get("after") is not None:
+            after = _uncursor(args["after"])
+            start = next((i + 1 for i, k in enumerate(keys) if k == after), len(keys))
+        if args.get("before") is not None:
+            before = _uncursor(args["before"])
+            end = next((i for i, k in enumerate(keys) if k == before), end)
+        window = selected[start:end]
+        first, last = args.get("first"), args.get("last")
+        has_next = has_prev = False
+        if first is not None:
+            has_next = len(window) > first or end < len(selected)
+            window = window[:first]
+            has_prev = start > 0
+        elif last is not None:
+            has_prev = len(window) > last or start > 0
+            window = window[-last:] if last else []
+            has_next = end < len(selected)
+        nodes = [node(r) for r in window]
+        cursors = [_cursor(key(r)) for r in window]
+        return {
+            "nodes": nodes,
+            "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes, strict=True)],
+            "pageInfo": {
+                "hasNextPage": has_next,
+                "hasPreviousPage": has_prev,
+                "startCursor": cursors[0] if cursors else None,
+                "endCursor": cursors[-1] if cursors else None,
+            },
+        }
+
+    return resolve
+
+
+class Shopify:
+    kind = "shopify"
+
+    def __init__(self, store: Store, access_token: str = DEFAULT_TOKEN) -> None:
+        self.store = store
+        self.access_token = access_token
+        self.bucket = LeakyBucket(DEFAULT_BUCKET, DEFAULT_RESTORE)
+        self.rest_bucket = LeakyBucket(REST_BUCKET, REST_LEAK)
+        self.max_query_cost = MAX_QUERY_COST
+
+    # -- control --------------------------------------------------------------------------------
+    def credentials(self) -> dict[str, str]:
+        return {"access_token": self.access_token}
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "bucket_size": self.bucket.size,
+            "restore_rate": self.bucket.rate,
+            "max_query_cost": self.max_query_cost,
+            "rest_bucket_size": self.rest_bucket.size,
+            "rest_leak_rate": self.rest_bucket.rate,
+        }
+
+    def configure(self, values: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(values) - set(self.config())
+        if unknown:
+            raise ValueError(f"unknown shopify config keys: {sorted(unknown)}")
+        self.bucket.configure(values.get("bucket_size"), values.get("restore_rate"))
+        self.rest_bucket.configure(values.get("rest_bucket_size"), values.get("rest_leak_rate"))
+        if "max_query_cost" in values:
+            self.max_query_cost = int(values["max_query_cost"])
+        self.bucket.reset()
+        self.rest_bucket.reset()
+        return self.config()
+
+    def reset_limits(self) -> None:
+        self.bucket.reset()
+        self.rest_bucket.reset()
+
+    def seed_order(self, data: dict[str, Any]) -> dict[str, Any]:
+        st = self.store
+        with st.lock:
+            oid = int(data.get("id") or st.new_order_id())
+            lines: list[dict[str, Any]] = []
+            for n, line in enumerate(data.get("line_items") or [], start=1):
+                lines.append(
+                    {
+                        "id": oid * 100 + n,
+                        "sku": str(line.get("sku") or ""),
+                        "quantity": int(line.get("quantity") or 1),
+                        "title": str(line.get("title") or line.get("sku") or "Item"),
+                    }
+                )
+            now = time.time()
+            order = {
+                "id": oid,
+                "name": str(data.get("name") or f"#{1000 + len(st.orders) + 1}"),
+                "note": data.get("note"),
+                "tags": list(data.get("tags") or []),
+                "custom_attributes": list(data.get("custom_attributes") or []),
+                "financial_status": str(data.get("financial_status") or "PAID"),
+                "line_items": lines,
+                "fulfillment_orders": [
+                    {
+                        "id": oid * 10 + 1,
+                        "status": "OPEN",
+                        "line_items": [
+                            {
+                                "id": ln["id"] * 10 + 1,
+                                "line_item_id": ln["id"],
+                                "remaining": ln["quantity"],
+                                "total": ln["quantity"],
+                            }
+                            for ln in lines
+                        ],
+                    }
+                ],
+                "fulfillments": [],
+                "created_at": now,
+                "updated_at": now,
+            }
+            st.orders[oid] = order
+            return {"id": oid, "admin_graphql_api_id": gid("Order", oid), "name": order["name"]}
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        m = VERSION_RE.match(req.path)
+        if m is None:
+            return Response(404, {"errors": "Not Found"}, op="not_found")
+        version, rest = m.group(1), m.group(2)
+        if req.headers.get("X-Shopify-Access-Token") != self.access_token:
+            return Response(
+                401,
+                {"errors": INVALID_TOKEN},
+                op="unauthorized",
+            )
+        if rest == "graphql.json":
+            if req.method != "POST":
+                return Response(405, {"errors": "Method Not Allowed"}, op="graphql")
+            return self._graphql(req, version)
+        return self._rest(req, rest)
+
+    # -- REST (legacy) --------------------------------------------------------------------------
+    def _rest(self, req: Request, rest: str) -> Response:
+        decision = self.rest_bucket.take(1)
+        limit = f"{self.rest_bucket.used()}/{int(self.rest_bucket.size)}"
+        if not decision.allowed:
+            self.store.throttled()
+            return Response(
+                429,
+                {"errors": REST_THROTTLED},
+                {
+                    "Retry-After": f"{max(1.0, decision.retry_after):.1f}",
+                    "X-Shopify-Shop-Api-Call-Limit": limit,
+                },
+                op=f"REST {req.method} {rest}",
+            )
+        resp = self._rest_route(req, rest)
+        resp.headers["X-Shopify-Shop-Api-Call-Limit"] = limit
+        resp.op = resp.op or f"REST {req.method} {rest}"
+        return resp
+
+    def _level_json(self, item: Item) -> dict[str, Any]:
+        return {
+            "inventory_item_id": item.inventory_item_id,
+            "location_id": PRIMARY_LOCATION,
+            "available": item.stock,
+            "updated_at": iso_utc(item.updated_at),
+            "admin_graphql_api_id": gid(
+                "InventoryLevel", f"{PRIMARY_LOCATION}?inventory_item_id={item.inventory_item_id}"
+            ),
+        }
+
+    def _rest_route(self, req: Request, rest: str) -> Response:
+        st = self.store
+        if rest == "inventory_levels.json" and req.method == "GET":
+            ids = {
+                int(x)
+                for x in (req.arg("inventory_item_ids") or "").split(",")
+                if x.strip().isdigit()
+            }
+            locs = {
+                int(x) for x in (req.arg("location_ids") or "").split(",") if x.strip().isdigit()
+            }
+            if not ids and not locs:
+                return Response(
+                    422, {"errors": {"base": ["inventory_item_ids or location_ids is required"]}}
+                )
+            with st.lock:
+                rows = [
+                    self._level_json(i)
+                    for i in st.items.values()
+                    if (not ids or i.inventory_item_id in ids)
+                    and (not locs or PRIMARY_LOCATION in locs)
+                ]
+            return Response(200, {"inventory_levels": rows})
+        if rest == "inventory_levels/set.json" and req.method == "POST":
+            try:
+                body = req.json() or {}
+            except ValueError:
+                return Response(400, {"errors": {"base": ["Invalid JSON"]}}, write=True)
+            with st.lock:
+                item = st.by_inventory_item(int(body.get("inventory_item_id") or 0))
+                if item is None:
+                    return Response(
+                        422, {"errors": {"inventory_item_id": ["is invalid"]}}, write=True
+                    )
+                if int(body.get("location_id") or 0) != PRIMARY_LOCATION:
+                    return Response(
+                        422,
+                        {
+                            "errors": [
+                                "Inventory item does not have inventory tracking enabled "
+                                "at this location"
+                            ]
+                        },
+                        write=True,
+                    )
+                available = body.get("available")
+                if not isinstance(available, int) or isinstance(available, bool):
+                    return Response(
+                        422, {"errors": {"available": ["must be an integer"]}}, write=True
+                    )
+                st.set_stock(item, available)
+                st.batch("REST inventory_levels/set", 1)
+                return Response(200, {"inventory_level": self._level_json(item)}, write=True)
+        return Response(404, {"errors": "Not Found"})
+
+    # -- GraphQL --------------------------------------------------------------------------------
+    def _cost_ext(self, requested: int, actual: int | None) -> dict[str, Any]:
+        return {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": actual,
+                "throttleStatus": {
+                    "maximumAvailable": self.bucket.size,
+                    "currentlyAvailable": int(self.bucket.available()),
+                    "restoreRate": self.bucket.rate,
+                },
+            }
+        }
+
+    def _graphql(self, req: Request, version: str) -> Response:
+        try:
+            payload = req.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return Response(
+                400, {"errors": {"query": "Required parameter missing or invalid"}}, op="graphql"
+            )
+        try:
+            doc = gql.parse(payload["query"])
+            op = self._pick_operation(doc, payload.get("operationName"))
+        except gql.GraphQLError as err:
+            return Response(200, {"errors": [err.to_dict()]}, op="graphql:invalid")
+        root_fields = [s for s in op.selections if isinstance(s, gql.Field)]
+        label = op.name or ",".join(f.name for f in root_fields) or "anonymous"
+        op_key = f"{op.kind}:{label}"
+        is_write = op.kind == "mutation"
+        try:
+            variables = gql.coerce_variables(op, payload.get("variables") or {})
+            gql.check_input_arrays(variables, ["variables"])
+            ex = gql.Executor(SCHEMA, INTERFACES, doc, variables, label)
+            root_type = "Mutation" if is_write else "QueryRoot"
+            for f in root_fields:
+                for name, value in f.args.items():
+                    gql.check_input_arrays(gql.resolve_value(value, variables), [f.key, name])
+            ex.validate(op.selections, root_type, [f"{op.kind} {op.name}" if op.name else op.kind])
+        except gql.GraphQLError as err:
+            return Response(200, {"errors": [err.to_dict()]}, op=op_key, write=is_write)
+        if is_write:
+            requested = MUTATION_COST * len(ex.fields(op.selections, "Mutation"))
+        else:
+            requested = ex.requested_cost(op.selections, "QueryRoot")
+        if requested > self.max_query_cost:
+            too_costly = gql.GraphQLError(
+                f"Query cost is {requested}, which exceeds the single query max cost limit "
+                f"({self.max_query_cost}).",
+                code="MAX_COST_EXCEEDED",
+                extra={"cost": requested, "maxCost": self.max_query_cost},
+            )
+            return Response(200, {"errors": [too_costly.to_dict()]}, op=op_key, write=is_write)
+        decision = self.bucket.take(requested)
+        if not decision.allowed:
+            self.store.throttled()
+            body = {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        },
+                    }
+                ],
+                "extensions": self._cost_ext(requested, None),
+            }
+            return Response(200, body, op=op_key, write=is_write)
+        try:
+            with self.store.lock:
+                data: dict[str, Any] = {}
+                for f, _ in ex.fields(op.selections, root_type):
+                    if f.name == "__typename":
+                        data[f.key] = root_type
+                        continue
+                    args = {k: gql.resolve_value(v, variables) for k, v in f.args.items()}
+                    value = self._root(f, args, version, ex)
+                    data[f.key] = ex.project(
+                        value, f.selections or [], str(SCHEMA[root_type][f.name]).strip("[]")
+                    )
+        except gql.GraphQLError as err:
+            self.bucket.refund(requested)
+            return Response(
+                200, {"errors": [err.to_dict()], "data": None}, op=op_key, write=is_write
+            )
+        # Mutations cost what they were priced at; queries pay for what they really returned.
+        actual = requested if is_write else ex.actual_cost(op.selections, "QueryRoot", data)
+        self.bucket.refund(requested - actual)
+        return Response(
+            200,
+            {"data": data, "extensions": self._cost_ext(requested, actual)},
+            op=op_key,
+            write=is_write,
+        )
+
+    @staticmethod
+    def _pick_operation(doc: gql.Document, name: Any) -> gql.Operation:
+        if not doc.operations:
+            raise gql.GraphQLError("No operations in query document")
+        if name:
+            for op in doc.operations:
+                if op.name == name:
+                    return op
+            raise gql.GraphQLError(f'No operation named "{name}"')
+        if len(doc.operations) > 1:
+            raise gql.GraphQLError("An operation name is required")
+        return doc.operations[0]
+
+    # -- object builders (the store lock is held while these run) ------------------------------
+    def _variant(self, item: Item) -> dict[str, Any]:
+        st = self.store
+        product = st.products[item.product_id]
+        title = item.name if product.has_variants else "Default Title"
+        return {
+            "__typename": "ProductVariant",
+            "id": gid("ProductVariant", item.variant_id),
+            "legacyResourceId": str(item.variant_id),
+            "sku": item.sku,
+            "title": title,
+            "displayName": f"{product.name} - {title}",
+            "price": item.price,
+            "barcode": None,
+            "inventoryQuantity": item.stock,
+            "createdAt": iso_utc(st.extra.setdefault("created", time.time())),
+            "updatedAt": iso_utc(item.updated_at),
+            "product": lambda a: self._product(item.product_id),
+            "inventoryItem": lambda a: self._inventory_item(item),
+        }
+
+    def _product(self, product_id: int) -> dict[str, Any] | None:
+        st = self.store
+        product = st.products.get(product_id)
+        if product is None:
+            return None
+        items = st.product_items(product_id)
+        return {
+            "__typename": "Product",
+            "id": gid("Product", product.id),
+            "legacyResourceId": str(product.id),
+            "title": product.name,
+            "handle": re.sub(r"[^a-z0-9]+", "-", product.name.lower()).strip("-"),
+            "status": "ACTIVE",
+            "vendor": "Stand-in",
+            "totalInventory": sum(i.stock for i in items),
+            "tracksInventory": True,
+            "createdAt": iso_utc(st.extra.setdefault("created", time.time())),
+            "updatedAt": iso_utc(max((i.updated_at for i in items), default=time.time())),
+            "variants": connection(items, lambda i: i.variant_id, self._variant, self._match_item),
+        }
+
+    def _location(self, loc_id: int) -> dict[str, Any] | None:
+        if loc_id not in LOCATIONS:
+            return None
+        return {
+            "__typename": "Location",
+            "id": gid("Location", loc_id),
+            "legacyResourceId": str(loc_id),
+            "name": LOCATIONS[loc_id],
+            "isActive": True,
+        }
+
+    def _quantities(self, item: Item) -> dict[str, int]:
+        # Nothing is committed or reserved in the stand-in, so on_hand == available.
+        q = dict.fromkeys(QUANTITY_NAMES, 0)
+        q["available"] = item.stock
+        q["on_hand"] = item.stock
+        return q
+
+    def _level(self, item: Item, loc_id: int) -> dict[str, Any] | None:
+        if loc_id != PRIMARY_LOCATION:
+            return None
+
+        def quantities(args: dict[str, Any]) -> list[dict[str, Any]]:
+            names = args.get("names")
+            if not isinstance(names, list) or not names:
+                raise gql.GraphQLError(
+                    "Field 'quantities' is missing required arguments: names",
+                    code="missingRequiredArguments",
+                )
+            q = self._quantities(item)
+            bad = [n for n in names if n not in q]
+            if bad:
+                raise gql.GraphQLError(f"Invalid quantity name(s): {', '.join(map(str, bad))}")
+            return [
+                {
+                    "id": gid(
+                        "InventoryQuantity",
+                        f"{loc_id}?inventory_item_id={item.inventory_item_id}&name={n}",
+                    ),
+                    "name": n,
+                    "quantity": q[n],
+                    "updatedAt": iso_utc(item.updated_at),
+                }
+                for n in names
+            ]
+
+        return {
+            "__typename": "InventoryLevel",
+            "id": gid("InventoryLevel", f"{loc_id}?inventory_item_id={item.inventory_item_id}"),
+            "createdAt": iso_utc(self.store.extra.setdefault("created", time.time())),
+            "updatedAt": iso_utc(item.updated_at),
+            "quantities": quantities,
+            "location": lambda a: self._location(loc_id),
+            "item": lambda a: self._inventory_item(item),
+        }
+
+    def _inventory_item(self, item: Item) -> dict[str, Any]:
+        def level(args: dict[str, Any]) -> dict[str, Any] | None:
+            _, loc = parse_gid(args.get("locationId"), "Location")
+            return self._level(item, loc)
+
+        return {
+            "__typename": "InventoryItem",
+            "id": gid("InventoryItem", item.inventory_item_id),
+            "legacyResourceId": str(item.inventory_item_id),
+            "sku": item.sku,
+            "tracked": item.manage_stock,
+            "createdAt": iso_utc(self.store.extra.setdefault("created", time.time())),
+            "updatedAt": iso_utc(item.updated_at),
+            "variant": lambda a: self._variant(item),
+            "inventoryLevels": connection(
+                [PRIMARY_LOCATION], lambda loc: loc, lambda loc: self._level(item, loc) or {}
+            ),
+            "inventoryLevel": level,
+        }
+
+    def _order(self, order: dict[str, Any]) -> dict[str, Any]:
+        lines = {ln["id"]: ln for ln in order["line_items"]}
+
+        def line(ln: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "__typename": "LineItem",
+                "id": gid("LineItem", ln["id"]),
+                "sku": ln["sku"],
+                "name": ln["title"],
+                "title": ln["title"],
+                "quantity": ln["quantity"],
+                "currentQuantity": ln["quantity"],
+            }
+
+        def fo_line(fl: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "__typename": "FulfillmentOrderLineItem",
+                "id": gid("FulfillmentOrderLineItem", fl["id"]),
+                "remainingQuantity": fl["remaining"],
+                "totalQuantity": fl["total"],
+                "sku": lines[fl["line_item_id"]]["sku"],
+                "lineItem": lambda a: line(lines[fl["line_item_id"]]),
+            }
+
+        def fo(f: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "__typename": "FulfillmentOrder",
+                "id": gid("FulfillmentOrder", f["id"]),
+                "status": f["status"],
+                "createdAt": iso_utc(order["created_at"]),
+                "updatedAt": iso_utc(order["updated_at"]),
+                "lineItems": connection(f["line_items"], lambda x: x["id"], fo_line),
+            }
+
+        remaining = sum(
+            fl["remaining"] for f in order["fulfillment_orders"] for fl in f["line_items"]
+        )
+        total = sum(fl["total"] for f in order["fulfillment_orders"] for fl in f["line_items"])
+        status = (
+            "FULFILLED"
+            if remaining == 0
+            else "PARTIALLY_FULFILLED"
+            if remaining < total
+            else "UNFULFILLED"
+        )
+        return {
+            "__typename": "Order",
+            "id": gid("Order", order["id"]),
+            "legacyResourceId": str(order["id"]),
+            "name": order["name"],
+            "note": order["note"],
+            "tags": sorted(order["tags"]),
+            "createdAt": iso_utc(order["created_at"]),
+            "updatedAt": iso_utc(order["updated_at"]),
+            "displayFulfillmentStatus": status,
+            "displayFinancialStatus": order["financial_status"],
+            "customAttributes": [
+                {"key": a.get("key"), "value": a.get("value")} for a in order["custom_attributes"]
+            ],
+            "lineItems": connection(order["line_items"], lambda x: x["id"], line),
+            "fulfillmentOrders": connection(order["fulfillment_orders"], lambda x: x["id"], fo),
+            "fulfillments": [self._fulfillment(f) for f in order["fulfillments"]],
+        }
+
+    @staticmethod
+    def _fulfillment(f: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "__typename": "Fulfillment",
+            "id": gid("Fulfillment", f["id"]),
+            "legacyResourceId": str(f["id"]),
+            "status": "SUCCESS",
+            "createdAt": iso_utc(f["created_at"]),
+            "trackingInfo": [dict(t) for t in f["tracking"]],
+        }
+
+    @staticmethod
+    def _match_item(item: Item, fieldname: str, value: str) -> bool:
+        v = value.lower().strip("*")
+        if fieldname == "sku":
+            return (
+                item.sku.lower() == v if not value.endswith("*") else item.sku.lower().startswith(v)
+            )
+        if fieldname == "id":
+            return str(item.variant_id) == v
+        if fieldname == "product_id":
+            return str(item.product_id) == v
+        if fieldname == "inventory_item_id":
+            return str(item.inventory_item_id) == v
+        if fieldname in ("", "title"):
+            return v in item.sku.lower() or v in item.name.lower()
+        return True  # Shopify ignores search fields it does not know for this resource
+
+    def _node(self, value: Any) -> dict[str, Any] | None:
+        kind, num = parse_gid(value)
+        st = self.store
+        if kind == "ProductVariant":
+            item = st.by_variant(num)
+            return self._variant(item) if item else None
+        if kind == "Product":
+            return self._product(num)
+        if kind == "InventoryItem":
+            item = st.by_inventory_item(num)
+            return self._inventory_item(item) if item else None
+        if kind == "Location":
+            return self._location(num)
+        if kind == "Order":
+            order = st.orders.get(num)
+            return self._order(order) if order else None
+        return None
+
+    # -- root fields ----------------------------------------------------------------------------
+    def _root(self, f: gql.Field, args: dict[str, Any], version: str, ex: gql.Executor) -> Any:
+        st = self.store
+        name = f.name
+        if name == "productVariants":
+            return connection(
+                list(st.items.values()), lambda i: i.variant_id, self._variant, self._match_item
+            )(args)
+        if name == "products":
+
+            def match_product(p: Any, fieldname: str, value: str) -> bool:
+                items = st.product_items(p.id)
+                if fieldname in ("", "title", "sku"):
+                    return any(self._match_item(i, fieldname, value) for i in items) or (
+                        fieldname != "sku" and value.lower() in p.name.lower()
+                    )
+                if fieldname == "id":
+                    return str(p.id) == value
+                return True
+
+            return connection(
+                list(st.products.values()),
+                lambda p: p.id,
+                lambda p: self._product(p.id) or {},
+                match_product,
+            )(args)
+        if name == "inventoryItems":
+            return connection(
+                list(st.items.values()),
+                lambda i: i.inventory_item_id,
+                self._inventory_item,
+                self._match_item,
+            )(args)
+        if name == "locations":
+            return connection(
+                list(LOCATIONS), lambda loc: loc, lambda loc: self._location(loc) or {}
+            )(args)
+        if name in ("productVariant", "product", "inventoryItem", "location", "order", "node"):
+            expected = {
+                "productVariant": "ProductVariant",
+                "product": "Product",
+                "inventoryItem": "InventoryItem",
+                "location": "Location",
+                "order": "Order",
+                "node": None,
+            }[name]
+            if expected:
+                parse_gid(args.get("id"), expected)
+            return self._node(args.get("id"))
+        if name == "nodes":
+            return [self._node(i) for i in args.get("ids") or []]
+        if name == "shop":
+            return {
+                "__typename": "Shop",
+                "id": gid("Shop", 1),
+                "name": "Stand-in shop",
+                "myshopifyDomain": "standin.myshopify.com",
+                "currencyCode": "USD",
+                "ianaTimezone": "UTC",
+            }
+        if name == "inventorySetQuantities":
+            return self._inventory_set(f, args.get("input") or {}, version)
+        if name == "orderUpdate":
+            return self._order_update(args.get("input") or {})
+        if name == "tagsAdd":
+            return self._tags_add(args.get("id"), args.get("tags"))
+        if name == "fulfillmentCreate":
+            return self._fulfillment_create(args.get("fulfillment") or {})
+        raise gql.GraphQLError(f"Field '{name}' is not supported by this stand-in")
+
+    # -- mutations ------------------------------------------------------------------------------
+    def _inventory_set(self, f: gql.Field, data: dict[str, Any], version: str) -> dict[str, Any]:
+        st = self.store
+        new_cas = version == "unstable" or version >= "2026-01"
+        idem = next((args for name, args in f.directives if name == "idempotent"), None)
+        key = str(idem.get("key")) if idem and idem.get("key") is not None else None
+        if key is None and (version == "unstable" or version >= "2026-04"):
+            raise gql.GraphQLError(
+                "The @idempotent directive is required for this mutation.",
+                code="BAD_REQUEST",
+                path=[f.key],
+            )
+        replays: dict[str, Any] = st.extra.setdefault("idempotency", {})
+        if key is not None and key in replays:
+            return copy.deepcopy(replays[key])
+
+        errors: list[dict[str, Any]] = []
+
+        def err(path: list[Any], message: str, code: str) -> None:
+            errors.append(
+                {
+                    "__typename": "InventorySetQuantitiesUserError",
+                    "field": [str(p) for p in path],
+                    "message": message,
+                    "code": code,
+                }
+            )
+
+        qname = data.get("name")
+        if qname not in ("available", "on_hand"):
+            err(
+                ["input", "name"],
+                "The quantity name must be either 'available' or 'on_hand'.",
+                "INVALID_NAME",
+            )
+        if data.get("reason") not in REASONS:
+            err(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON")
+        ignore_compare = bool(data.get("ignoreCompareQuantity"))
+        planned: list[tuple[Item, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for n, q in enumerate(data.get("quantities") or []):
+            base = ["input", "quantities", n]
+            if new_cas and ("compareQuantity" in q or "ignoreCompareQuantity" in data):
+                raise gql.GraphQLError(
+                    "Variable $input of type InventorySetQuantitiesInput! was provided invalid "
+                    f"value for quantities.{n}.compareQuantity (Field is not defined on "
+                    "InventoryQuantityInput)",
+                    code="INVALID_VARIABLE",
+                )
+            try:
+                _, inv_id = parse_gid(q.get("inventoryItemId"), "InventoryItem")
+                _, loc_id = parse_gid(q.get("locationId"), "Location")
+            except gql.GraphQLError as exc:
+                err(base, exc.message, "INVALID_INVENTORY_ITEM")
+                continue
+            item = st.by_inventory_item(inv_id)
+            quantity = q.get("quantity")
+            if item is None:
+                err(
+                    [*base, "inventoryItemId"],
+                    "The specified inventory item could not be found.",
+                    "INVALID_INVENTORY_ITEM",
+                )
+                continue
+            if loc_id not in LOCATIONS:
+                err(
+                    [*base, "locationId"],
+                    "The specified location could not be found.",
+                    "INVALID_LOCATION",
+                )
+                continue
+            if loc_id != PRIMARY_LOCATION:
+                err(
+                    [*base, "locationId"],
+                    "The specified inventory item is not stocked at the location.",
+                    "ITEM_NOT_STOCKED_AT_LOCATION",
+                )
+                continue
+            if (inv_id, loc_id) in seen:
+                err(
+                    base,
+                    "The combination of inventoryItemId and locationId must be unique.",
+                    "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                )
+                continue
+            seen.add((inv_id, loc_id))
+            if not isinstance(quantity, int) or isinstance(quantity, bool):
+                raise gql.GraphQLError(
+                    "Variable $input of type InventorySetQuantitiesInput! was provided invalid "
+                    f"value for quantities.{n}.quantity (Expected value to not be null)",
+                    code="INVALID_VARIABLE",
+                )
+            if quantity > QUANTITY_LIMIT:
+                err(
+                    [*base, "quantity"],
+                    f"The quantity can't be higher than {QUANTITY_LIMIT:,}.",
+                    "INVALID_QUANTITY_TOO_HIGH",
+                )
+                continue
+            if quantity < -QUANTITY_LIMIT:
+                err(
+                    [*base, "quantity"],
+                    f"The quantity can't be lower than -{QUANTITY_LIMIT:,}.",
+                    "INVALID_QUANTITY_TOO_LOW",
+                )
+                continue
+            if qname == "on_hand" and quantity < 0:
+                err(
+                    [*base, "quantity"],
+                    "The quantity can't be negative.",
+                    "INVALID_QUANTITY_NEGATIVE",
+                )
+                continue
+            current = self._quantities(item)[
+                qname if qname in ("available", "on_hand") else "available"
+            ]
+            if new_cas:
+                if "changeFromQuantity" not in q:
+                    err(
+                        [*base, "changeFromQuantity"],
+                        "changeFromQuantity must be provided (null skips the check).",
+                        "CHANGE_FROM_QUANTITY_REQUIRED",
+                    )
+                    continue
+                expected = q.get("changeFromQuantity")
+                if expected is not None and expected != current:
+                    err(
+                        [*base, "changeFromQuantity"],
+                        "The changeFromQuantity argument no longer matches the persisted quantity.",
+                        "CHANGE_FROM_QUANTITY_STALE",
+                    )
+                    continue
+            elif not ignore_compare:
+                if q.get("compareQuantity") is None:
+                    err(
+                        [*base, "compareQuantity"],
+                        "The compareQuantity argument must be given to each quantity or "
+                        "ignored using ignoreCompareQuantity.",
+                        "COMPARE_QUANTITY_REQUIRED",
+                    )
+                    continue
+                if q.get("compareQuantity") != current:
+                    err(
+                        [*base, "compareQuantity"],
+                        "The compareQuantity argument no longer matches the persisted quantity.",
+                        "COMPARE_QUANTITY_STALE",
+                    )
+                    continue
+            planned.append((item, quantity))
+        st.batch("inventorySetQuantities", len(data.get("quantities") or []))
+        if errors:
+            # All or nothing: one bad quantity and nothing of the call is applied.
+            result: dict[str, Any] = {
+                "__typename": "InventorySetQuantitiesPayload",
+                "inventoryAdjustmentGroup": None,
+                "userErrors": errors,
+            }
+        else:
+            changes = []
+            group_id = st.extra["adjust_seq"] = st.extra.get("adjust_seq", 1_900_000_000) + 1
+            ledger = data.get("referenceDocumentUri")
+            for item, quantity in planned:
+                delta = quantity - item.stock
+                st.set_stock(item, quantity)
+                for change_name in ("available", "on_hand"):
+                    changes.append(
+                        {
+                            "__typename": "InventoryChange",
+                            "name": change_name,
+                            "delta": delta,
+                            "quantityAfterChange": quantity,
+                            "ledgerDocumentUri": ledger if change_name == "on_hand" else None,
+                            "item": self._inventory_item(item),
+                            "location": self._location(PRIMARY_LOCATION),
+                        }
+                    )
+            result = {
+                "__typename": "InventorySetQuantitiesPayload",
+                "inventoryAdjustmentGroup": {
+                    "__typename": "InventoryAdjustmentGroup",
+                    "id": gid("InventoryAdjustmentGroup", group_id),
+                    "createdAt": iso_utc(time.time()),
+                    "reason": data.get("reason"),
+                    "referenceDocumentUri": ledger,
+                    "changes": changes,
+                },
+                "userErrors": [],
+            }
+        if key is not None:
+            replays[key] = copy.deepcopy(result)
+        return result
+
+    def _order_update(self, data: dict[str, Any]) -> dict[str, Any]:
+        st = self.store
+        try:
+            _, oid = parse_gid(data.get("id"), "Order")
+        except gql.GraphQLError:
+            oid = 0
+        order = st.orders.get(oid)
+        if order is None:
+            return {
+                "__typename": "OrderUpdatePayload",
+                "order": None,
+                "userErrors": [{"field": ["id"], "message": "Order does not exist"}],
+            }
+        if "note" in data:
+            order["note"] = data["note"]
+        if "tags" in data:
+            tags = data["tags"]
+            order["tags"] = [
+                t.strip()
+                for t in (tags.split(",") if isinstance(tags, str) else tags or [])
+                if t.strip()
+            ]
+        if "customAttributes" in data:
+            order["custom_attributes"] = list(data["customAttributes"] or [])
+        order["updated_at"] = time.time()
+        return {"__typename": "OrderUpdatePayload", "order": self._order(order), "userErrors": []}
+
+    def _tags_add(self, node_id: Any, tags: Any) -> dict[str, Any]:
+        st = self.store
+        kind, num = parse_gid(node_id)
+        order = st.orders.get(num) if kind == "Order" else None
+        if order is None:
+            return {
+                "__typename": "TagsAddPayload",
+                "node": None,
+                "userErrors": [{"field": ["id"], "message": "Resource not found"}],
+            }
+        new = [
+            t.strip()
+            for t in (tags.split(",") if isinstance(tags, str) else tags or [])
+            if str(t).strip()
+        ]
+        for t in new:
+            if t not in order["tags"]:
+                order["tags"].append(t)
+        order["updated_at"] = time.time()
+        return {"__typename": "TagsAddPayload", "node": self._order(order), "userErrors": []}
+
+    def _fulfillment_create(self, data: dict[str, Any]) -> dict[str, Any]:
+        st = self.store
+        groups = data.get("lineItemsByFulfillmentOrder") or []
+        fail = {"__typename": "FulfillmentCreatePayload", "fulfillment": None}
+        if not groups:
+            return {
+                **fail,
+                "userErrors": [
+                    {
+                        "field": ["fulfillment"],
+                        "message": "Line items by fulfillment order must be present",
+                    }
+                ],
+            }
+        plan: list[tuple[dict[str, Any], int]] = []
+        owner: dict[str, Any] | None = None
+        for g in groups:
+            try:
+                _, fo_id = parse_gid(g.get("fulfillmentOrderId"), "FulfillmentOrder")
+            except gql.GraphQLError as exc:
+                return {**fail, "userErrors": [{"field": ["fulfillment"], "message": exc.message}]}
+            found = next(
+                (
+                    (o, f)
+                    for o in st.orders.values()
+                    for f in o["fulfillment_orders"]
+                    if f["id"] == fo_id
+                ),
+                None,
+            )
+            if found is None:
+                return {
+                    **fail,
+                    "userErrors": [
+                        {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}
+                    ],
+                }
+            order, fo = found
+            owner = order
+            if fo["status"] == "CLOSED":
+                return {
+                    **fail,
+                    "userErrors": [
+                        {"field": ["fulfillment"], "message": "Fulfillment order is closed."}
+                    ],
+                }
+            wanted = g.get("fulfillmentOrderLineItems") or []
+            if not wanted:
+                plan.extend((fl, fl["remaining"]) for fl in fo["line_items"] if fl["remaining"] > 0)
+                continue
+            for w in wanted:
+                try:
+                    _, fl_id = parse_gid(w.get("id"), "FulfillmentOrderLineItem")
+                except gql.GraphQLError as exc:
+                    return {
+                        **fail,
+                        "userErrors": [{"field": ["fulfillment"], "message": exc.message}],
+                    }
+                fl = next((x for x in fo["line_items"] if x["id"] == fl_id), None)
+                qty = int(w.get("quantity") or 0)
+                if fl is None or qty <= 0 or qty > fl["remaining"]:
+                    return {
+                        **fail,
+                        "userErrors": [
+                            {
+                                "field": ["fulfillment"],
+                                "message": (
+                                    "Invalid fulfillment order line item quantity requested."
+                                ),
+                            }
+                        ],
+                    }
+                plan.append((fl, qty))
+        assert owner is not None
+        for fl, qty in plan:
+            fl["remaining"] -= qty
+        for fo in owner["fulfillment_orders"]:
+            if all(fl["remaining"] == 0 for fl in fo["line_items"]):
+                fo["status"] = "CLOSED"
+            elif any(fl["remaining"] < fl["total"] for fl in fo["line_items"]):
+                fo["status"] = "IN_PROGRESS"
+        tracking = data.get("trackingInfo") or {}
+        fid = st.extra["fulfillment_seq"] = st.extra.get("fulfillment_seq", 4_100_000_000) + 1
+        record = {
+            "id": fid,
+            "created_at": time.time(),
+            "tracking": [
+                {
+                    "company": tracking.get("company"),
+                    "number": tracking.get("number"),
+                    "url": tracking.get("url"),
+                }
+            ]
+            if tracking
+            else [],
+            "notify_customer": bool(data.get("notifyCustomer")),
+            "id_key": str(uuid.uuid4()),
+        }
+        owner["fulfillments"].append(record)
+        owner["updated_at"] = time.time()
+        return {
+            "__typename": "FulfillmentCreatePayload",
+            "fulfillment": self._fulfillment(record),
+            "userErrors": [],
+        }

@@ -1,0 +1,661 @@
+"""WooCommerce REST API v3 stand-in (``/wp-json/wc/v3/...``).
+
+Auth is HTTP Basic with the consumer key/secret (or the ``consumer_key``/``consumer_secret``
+query parameters WooCommerce accepts when a server strips ``Authorization``). Errors use the
+WordPress shape ``{code, message, data: {status}}``. Core WooCommerce has no rate limiting; the
+optional requests-per-second limiter stands for the host/WAF in front of a real store.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from .base import Request, Response, int_or_none, iso_naive
+from .ratelimit import RequestsPerSecond
+from .store import Item, Store
+
+DEFAULT_KEY = "ck_standin_consumer_key"
+DEFAULT_SECRET = "cs_standin_consumer_secret"
+BATCH_LIMIT = (
+    100  # woocommerce_rest_batch_items_limit default (WC_REST_Controller::check_batch_limit)
+)
+MAX_PER_PAGE = 100  # WordPress REST collection maximum
+PREFIX = "/wp-json/wc/v3/"
+ORDER_STATUSES = {
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "trash",
+    "checkout-draft",
+}
+
+
+def wc_error(status: int, code: str, message: str, **data: Any) -> Response:
+    return Response(status, {"code": code, "message": message, "data": {"status": status, **data}})
+
+
+class WooCommerce:
+    kind = "woocommerce"
+
+    def __init__(
+        self, store: Store, consumer_key: str = DEFAULT_KEY, consumer_secret: str = DEFAULT_SECRET
+    ) -> None:
+        self.store = store
+        self.consumer_key = consumer_key
+        self.consumer_secret = consumer_secret
+        self.limiter = RequestsPerSecond(0)
+
+    # -- control --------------------------------------------------------------------------------
+    def credentials(self) -> dict[str, str]:
+        return {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
+
+    def config(self) -> dict[str, Any]:
+        return {"rps": self.limiter.rps}
+
+    def configure(self, values: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(values) - {"rps"}
+        if unknown:
+            raise ValueError(f"unknown woocommerce config keys: {sorted(unknown)}")
+        if "rps" in values:
+            self.limiter.configure(float(values["rps"] or 0))
+        return self.config()
+
+    def reset_limits(self) -> None:
+        self.limiter.reset()
+
+    def seed_order(self, data: dict[str, Any]) -> dict[str, Any]:
+        st = self.store
+        with st.lock:
+            oid = int(data.get("id") or st.new_order_id())
+            now = time.time()
+            lines = []
+            for n, line in enumerate(data.get("line_items") or [], start=1):
+                item = st.items.get(str(line.get("sku") or ""))
+                lines.append(
+                    {
+                        "id": oid * 100 + n,
+                        "name": item.name if item else str(line.get("sku") or "Item"),
+                        "product_id": item.product_id if item else 0,
+                        "variation_id": item.variant_id if item and item.group else 0,
+                        "quantity": int(line.get("quantity") or 1),
+                        "sku": str(line.get("sku") or ""),
+                        "price": float(line.get("price") or (item.price if item else 0)),
+                        "total": str(line.get("total") or "0.00"),
+                    }
+                )
+            order = {
+                "id": oid,
+                "parent_id": 0,
+                "number": str(oid),
+                "order_key": f"wc_order_{oid:x}standin",
+                "created_via": "checkout",
+                "status": str(data.get("status") or "pending"),
+                "currency": "USD",
+                "date_created": iso_naive(now),
+                "date_created_gmt": iso_naive(now),
+                "date_modified": iso_naive(now),
+                "date_modified_gmt": iso_naive(now),
+                "total": str(data.get("total") or "0.00"),
+                "customer_id": 0,
+                "customer_note": str(data.get("customer_note") or ""),
+                "billing": dict(data.get("billing") or {}),
+                "shipping": dict(data.get("shipping") or {}),
+                "line_items": lines,
+                "meta_data": list(data.get("meta_data") or []),
+                "_notes": [],
+            }
+            st.orders[oid] = order
+            return {"id": oid}
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def _authenticate(self, req: Request) -> Response | None:
+        key = secret = None
+        auth = req.headers.get("Authorization") or ""
+        if auth.lower().startswith("basic "):
+            try:
+                key, _, secret = base64.b64decode(auth[6:].strip()).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                key = secret = None
+        elif req.arg("consumer_key"):
+            key, secret = req.arg("consumer_key"), req.arg("consumer_secret")
+        if key is None:
+            # What WooCommerce answers an anonymous caller: a permission error, not "bad key".
+            verb = "list resources" if req.method == "GET" else "edit this resource"
+            return wc_error(401, "woocommerce_rest_cannot_view", f"Sorry, you cannot {verb}.")
+        if key != self.consumer_key:
+            return wc_error(
+                401, "woocommerce_rest_authentication_error", "Consumer key is invalid."
+            )
+        if secret != self.consumer_secret:
+            return wc_error(
+                401, "woocommerce_rest_authentication_error", "Consumer secret is invalid."
+            )
+        return None
+
+    def handle(self, req: Request) -> Response:
+        if not req.path.startswith(PREFIX):
+            return wc_error(
+                404, "rest_no_route", "No route was found matching the URL and request method."
+            )
+        decision = self.limiter.hit()
+        if not decision.allowed:
+            self.store.throttled()
+            resp = Response(
+                429,
+                {
+                    "code": "too_many_requests",
+                    "message": "Too Many Requests",
+                    "data": {"status": 429},
+                },
+                {"Retry-After": str(max(1, math.ceil(decision.retry_after)))},
+                op="throttled",
+            )
+            return resp
+        denied = self._authenticate(req)
+        if denied is not None:
+            denied.op = "unauthorized"
+            return denied
+        route = req.path[len(PREFIX) :].rstrip("/")
+        resp = self._route(req, route)
+        resp.write = req.method != "GET"
+        return resp
+
+    def _route(self, req: Request, route: str) -> Response:
+        m = req.method
+        parts = route.split("/")
+        try:
+            body = req.json() if m in ("POST", "PUT", "PATCH") else None
+        except ValueError:
+            return wc_error(400, "rest_invalid_json", "Invalid JSON body passed.")
+        body = body if isinstance(body, dict) else {}
+        if parts == ["products"] and m == "GET":
+            return self._with_op(self._list_products(req), "GET products")
+        if parts == ["products", "batch"] and m in ("POST", "PUT", "PATCH"):
+            return self._with_op(self._batch(body, None), "POST products/batch")
+        if len(parts) == 2 and parts[0] == "products" and parts[1].isdigit():
+            pid = int(parts[1])
+            if m == "GET":
+                return self._with_op(self._get_product(pid), "GET products/{id}")
+            if m in ("PUT", "PATCH", "POST"):
+                return self._with_op(self._update_product(pid, body), "PUT products/{id}")
+        if (
+            len(parts) >= 3
+            and parts[0] == "products"
+            and parts[1].isdigit()
+            and parts[2] == "variations"
+        ):
+            pid = int(parts[1])
+            if len(parts) == 3 and m == "GET":
+                return self._with_op(
+                    self._list_variations(req, pid), "GET products/{id}/variations"
+                )
+            if len(parts) == 4 and parts[3] == "batch" and m in ("POST", "PUT", "PATCH"):
+                return self._with_op(self._batch(body, pid), "POST products/{id}/variations/batch")
+            if len(parts) == 4 and parts[3].isdigit():
+                vid = int(parts[3])
+                if m == "GET":
+                    return self._with_op(
+                        self._get_variation(pid, vid), "GET products/{id}/variations/{id}"
+                    )
+                if m in ("PUT", "PATCH", "POST"):
+                    return self._with_op(
+                        self._update_variation(pid, vid, body), "PUT products/{id}/variations/{id}"
+                    )
+        if len(parts) >= 2 and parts[0] == "orders" and parts[1].isdigit():
+            oid = int(parts[1])
+            if len(parts) == 2 and m == "GET":
+                return self._with_op(self._get_order(oid), "GET orders/{id}")
+            if len(parts) == 2 and m in ("PUT", "PATCH", "POST"):
+                return self._with_op(self._update_order(oid, body), "PUT orders/{id}")
+            if len(parts) == 3 and parts[2] == "notes" and m == "POST":
+                return self._with_op(self._add_note(oid, body), "POST orders/{id}/notes")
+            if len(parts) == 3 and parts[2] == "notes" and m == "GET":
+                return self._with_op(self._list_notes(oid), "GET orders/{id}/notes")
+        return wc_error(
+            404, "rest_no_route", "No route was found matching the URL and request method."
+        )
+
+    @staticmethod
+    def _with_op(resp: Response, op: str) -> Response:
+        resp.op = op
+        return resp
+
+    # -- serialisation --------------------------------------------------------------------------
+    def _stock_fields(self, item: Item) -> dict[str, Any]:
+        return {
+            "manage_stock": item.manage_stock,
+            "stock_quantity": item.stock if item.manage_stock else None,
+            "stock_status": "instock"
+            if (not item.manage_stock or item.stock > 0)
+            else "outofstock",
+            "backorders": "no",
+        }
+
+    def _product_json(self, product_id: int) -> dict[str, Any]:
+        st = self.store
+        product = st.products[product_id]
+        items = st.product_items(product_id)
+        variable = product.has_variants
+        first = items[0] if items else None
+        modified = max((i.updated_at for i in items), default=time.time())
+        out: dict[str, Any] = {
+            "id": product.id,
+            "name": product.name,
+            "slug": re.sub(r"[^a-z0-9]+", "-", product.name.lower()).strip("-"),
+            "type": "variable" if variable else "simple",
+            "status": "publish",
+            "sku": "" if variable or first is None else first.sku,
+            "price": "" if first is None else first.price,
+            "regular_price": "" if variable or first is None else first.price,
+            "parent_id": 0,
+            "date_modified": iso_naive(modified),
+            "date_modified_gmt": iso_naive(modified),
+            "variations": [i.variant_id for i in items] if variable else [],
+            "_links": {"self": [{"href": f"/wp-json/wc/v3/products/{product.id}"}]},
+        }
+        if variable or first is None:
+            # A variable product's stock lives on its variations unless managed at parent level.
+            out.update(
+                manage_stock=False, stock_quantity=None, stock_status="instock", backorders="no"
+            )
+        else:
+            out.update(self._stock_fields(first))
+        return out
+
+    def _variation_json(self, item: Item) -> dict[str, Any]:
+        return {
+            "id": item.variant_id,
+            "parent_id": item.product_id,
+            "name": item.name,
+            "sku": item.sku,
+            "price": item.price,
+            "regular_price": item.price,
+            "status": "publish",
+            "date_modified": iso_naive(item.updated_at),
+            "date_modified_gmt": iso_naive(item.updated_at),
+            "attributes": [],
+            **self._stock_fields(item),
+        }
+
+    # -- collections ----------------------------------------------------------------------------
+    def _page_args(self, req: Request) -> tuple[int, int] | Response:
+        per_page = int_or_none(req.arg("per_page", "10"))
+        page = int_or_none(req.arg("page", "1"))
+        if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
+            return wc_error(
+                400,
+                "rest_invalid_param",
+                "Invalid parameter(s): per_page",
+                params={
+                    "per_page": (
+                        f"per_page must be between 1 (inclusive) and {MAX_PER_PAGE} (inclusive)"
+                    )
+                },
+            )
+        if page is None or page < 1:
+            return wc_error(
+                400,
+                "rest_invalid_param",
+                "Invalid parameter(s): page",
+                params={"page": "page must be greater than or equal to 1"},
+            )
+        return per_page, page
+
+    def _paged(self, req: Request, rows: list[dict[str, Any]]) -> Response:
+        args = self._page_args(req)
+        if isinstance(args, Response):
+            return args
+        per_page, page = args
+        total = len(rows)
+        pages = math.ceil(total / per_page) if total else 0
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        links = []
+        base = {
+            k: v[-1]
+            for k, v in req.query.items()
+            if k not in ("page", "consumer_key", "consumer_secret")
+        }
+        if page > 1:
+            links.append(f'<{req.path}?{urlencode({**base, "page": page - 1})}>; rel="prev"')
+        if page < pages:
+            links.append(f'<{req.path}?{urlencode({**base, "page": page + 1})}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return Response(200, chunk, headers)
+
+    def _list_products(self, req: Request) -> Response:
+        st = self.store
+        sku = req.arg("sku")
+        include = {int(x) for x in (req.arg("include") or "").split(",") if x.strip().isdigit()}
+        with st.lock:
+            rows = []
+            for pid in sorted(st.products):
+                if include and pid not in include:
+                    continue
+                product_json = self._product_json(pid)
+                if sku is not None:
+                    wanted = {s.strip() for s in sku.split(",")}
+                    if product_json["sku"] not in wanted:
+                        continue
+                rows.append(product_json)
+            # WooCommerce's default order is date DESC; id DESC is the same for seeded data.
+            if (req.arg("order") or "desc").lower() == "desc" and (
+                req.arg("orderby") or "date"
+            ) in ("date", "id"):
+                rows.reverse()
+        return self._paged(req, rows)
+
+    def _list_variations(self, req: Request, pid: int) -> Response:
+        st = self.store
+        with st.lock:
+            product = st.products.get(pid)
+            if product is None:
+                return wc_error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            rows = (
+                [self._variation_json(i) for i in st.product_items(pid)]
+                if product.has_variants
+                else []
+            )
+        return self._paged(req, rows)
+
+    # -- single resources -----------------------------------------------------------------------
+    def _get_product(self, pid: int) -> Response:
+        with self.store.lock:
+            if pid in self.store.products:
+                return Response(200, self._product_json(pid))
+            item = self.store.by_variant(pid)
+            if item is not None and item.group:
+                return Response(200, self._variation_json(item))
+        return wc_error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+
+    def _apply_stock(self, item: Item, data: dict[str, Any]) -> Response | None:
+        if "manage_stock" in data:
+            item.manage_stock = bool(data["manage_stock"])
+        if "stock_quantity" in data:
+            qty = data["stock_quantity"]
+            if qty is not None and (isinstance(qty, bool) or int_or_none(qty) is None):
+                return wc_error(
+                    400,
+                    "rest_invalid_param",
+                    "Invalid parameter(s): stock_quantity",
+                    params={"stock_quantity": "stock_quantity is not of type integer."},
+                )
+            if qty is not None:
+                self.store.set_stock(item, int(qty))
+        if "regular_price" in data:
+            item.price = str(data["regular_price"])
+        item.updated_at = time.time()
+        return None
+
+    def _simple_item(self, pid: int) -> Item | None | Response:
+        st = self.store
+        product = st.products.get(pid)
+        if product is None:
+            if st.by_variant(pid) is not None:
+                # A variation id on the products endpoint: WooCommerce refuses to edit it there.
+                return wc_error(
+                    400,
+                    "woocommerce_rest_invalid_product_id",
+                    "To manipulate product variations you should use the "
+                    "/products/<product_id>/variations/<id> endpoint.",
+                )
+            return wc_error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        if product.has_variants:
+            return None  # variable parent: stock fields are accepted but not stored (see docs)
+        return st.items[product.skus[0]]
+
+    def _update_product(self, pid: int, data: dict[str, Any]) -> Response:
+        st = self.store
+        with st.lock:
+            found = self._simple_item(pid)
+            if isinstance(found, Response):
+                return found
+            if found is not None:
+                problem = self._apply_stock(found, data)
+                if problem is not None:
+                    return problem
+            st.batch("PUT products/{id}", 1)
+            return Response(200, self._product_json(pid))
+
+    def _get_variation(self, pid: int, vid: int) -> Response:
+        with self.store.lock:
+            item = self.store.by_variant(vid)
+            if pid not in self.store.products:
+                return wc_error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            if item is None or item.product_id != pid or not item.group:
+                return wc_error(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
+            return Response(200, self._variation_json(item))
+
+    def _update_variation(self, pid: int, vid: int, data: dict[str, Any]) -> Response:
+        st = self.store
+        with st.lock:
+            resp = self._get_variation(pid, vid)
+            if resp.status != 200:
+                return resp
+            item = st.by_variant(vid)
+            assert item is not None
+            problem = self._apply_stock(item, data)
+            if problem is not None:
+                return problem
+            st.batch("PUT products/{id}/variations/{id}", 1)
+            return Response(200, self._variation_json(item))
+
+    def _batch(self, data: dict[str, Any], parent: int | None) -> Response:
+        st = self.store
+        ops: dict[str, Any] = {k: data.get(k) for k in ("create", "update", "delete") if k in data}
+        for k, v in ops.items():
+            if not isinstance(v, list):
+                return wc_error(
+                    400,
+                    "rest_invalid_param",
+                    f"Invalid parameter(s): {k}",
+                    params={k: f"{k} is not of type array."},
+                )
+        total = sum(len(v or []) for v in ops.values())
+        key = "products/batch" if parent is None else "products/{id}/variations/batch"
+        st.batch(key, total)
+        if total > BATCH_LIMIT:
+            return wc_error(
+                413,
+                "woocommerce_rest_request_entity_too_large",
+                f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+            )
+        out: dict[str, list[Any]] = {}
+        with st.lock:
+            if parent is not None and parent not in st.products:
+                return wc_error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            if "create" in ops:
+                out["create"] = []
+                for row in ops["create"] or []:
+                    sku = str((row or {}).get("sku") or "")
+                    if not sku or sku in st.items:
+                        out["create"].append(
+                            {
+                                "id": 0,
+                                "error": {
+                                    "code": "product_invalid_sku",
+                                    "message": "Invalid or duplicated SKU.",
+                                    "data": {"status": 400},
+                                },
+                            }
+                        )
+                        continue
+                    group = st.products[parent].group if parent is not None else ""
+                    if parent is not None and not group:
+                        group = st.products[parent].group = f"product-{parent}"
+                    (created,) = st.upsert_items(
+                        [
+                            {
+                                "sku": sku,
+                                "stock": int(row.get("stock_quantity") or 0),
+                                "name": row.get("name") or sku,
+                                "group": group,
+                            }
+                        ]
+                    )
+                    out["create"].append(
+                        self._variation_json(created)
+                        if parent is not None
+                        else self._product_json(created.product_id)
+                    )
+            if "update" in ops:
+                out["update"] = []
+                for row in ops["update"] or []:
+                    rid = int_or_none((row or {}).get("id"))
+                    if parent is None:
+                        found = self._simple_item(rid or 0)
+                        if isinstance(found, Response):
+                            out["update"].append({"id": rid or 0, "error": found.body})
+                            continue
+                        if found is not None:
+                            problem = self._apply_stock(found, row)
+                            if problem is not None:
+                                out["update"].append({"id": rid, "error": problem.body})
+                                continue
+                        out["update"].append(self._product_json(rid or 0))
+                    else:
+                        item = st.by_variant(rid or 0)
+                        if item is None or item.product_id != parent or not item.group:
+                            out["update"].append(
+                                {
+                                    "id": rid or 0,
+                                    "error": {
+                                        "code": "woocommerce_rest_product_variation_invalid_id",
+                                        "message": "Invalid ID.",
+                                        "data": {"status": 400},
+                                    },
+                                }
+                            )
+                            continue
+                        problem = self._apply_stock(item, row)
+                        if problem is not None:
+                            out["update"].append({"id": rid, "error": problem.body})
+                            continue
+                        out["update"].append(self._variation_json(item))
+            if "delete" in ops:
+                out["delete"] = []
+                for rid_raw in ops["delete"] or []:
+                    rid = int_or_none(rid_raw) or 0
+                    item = st.by_variant(rid)
+                    if item is None:
+                        out["delete"].append(
+                            {
+                                "id": rid,
+                                "error": {
+                                    "code": "woocommerce_rest_product_invalid_id",
+                                    "message": "Invalid ID.",
+                                    "data": {"status": 400},
+                                },
+                            }
+                        )
+                        continue
+                    body = (
+                        self._variation_json(item)
+                        if item.group
+                        else self._product_json(item.product_id)
+                    )
+                    product = st.products[item.product_id]
+                    product.skus.remove(item.sku)
+                    del st.items[item.sku]
+                    if not product.skus and not product.group:
+                        del st.products[product.id]
+                    out["delete"].append(body)
+        return Response(200, out)
+
+    # -- orders ---------------------------------------------------------------------------------
+    def _order_json(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in order.items() if not k.startswith("_")}
+
+    def _get_order(self, oid: int) -> Response:
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if order is None:
+                return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            return Response(200, self._order_json(order))
+
+    def _update_order(self, oid: int, data: dict[str, Any]) -> Response:
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if order is None:
+                return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            status = data.get("status")
+            if status is not None:
+                if status not in ORDER_STATUSES:
+                    return wc_error(
+                        400,
+                        "rest_invalid_param",
+                        "Invalid parameter(s): status",
+                        params={
+                            "status": f"status is not one of {', '.join(sorted(ORDER_STATUSES))}."
+                        },
+                    )
+                order["status"] = status
+                if status == "completed":
+                    order["date_completed"] = iso_naive(time.time())
+            if data.get("set_paid"):
+                order["date_paid"] = iso_naive(time.time())
+                if order["status"] in ("pending", "on-hold", "failed"):
+                    order["status"] = "processing"
+            for meta in data.get("meta_data") or []:
+                existing = next(
+                    (m for m in order["meta_data"] if m.get("key") == meta.get("key")), None
+                )
+                if existing is not None:
+                    existing["value"] = meta.get("value")
+                else:
+                    order["meta_data"].append(
+                        {
+                            "id": len(order["meta_data"]) + 1,
+                            "key": meta.get("key"),
+                            "value": meta.get("value"),
+                        }
+                    )
+            if "customer_note" in data:
+                order["customer_note"] = str(data["customer_note"] or "")
+            now = time.time()
+            order["date_modified"] = order["date_modified_gmt"] = iso_naive(now)
+            return Response(200, self._order_json(order))
+
+    def _add_note(self, oid: int, data: dict[str, Any]) -> Response:
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if order is None:
+                return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            text = str(data.get("note") or "")
+            if not text:
+                return wc_error(
+                    400,
+                    "rest_missing_callback_param",
+                    "Missing parameter(s): note",
+                    params=["note"],
+                )
+            now = time.time()
+            note = {
+                "id": 9000 + sum(len(o["_notes"]) for o in self.store.orders.values()) + 1,
+                "author": "system",
+                "date_created": iso_naive(now),
+                "date_created_gmt": iso_naive(now),
+                "note": text,
+                "customer_note": bool(data.get("customer_note")),
+                "added_by_user": bool(data.get("added_by_user")),
+            }
+            order["_notes"].append(note)
+            return Response(201, note)
+
+    def _list_notes(self, oid: int) -> Response:
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if order is None:
+                return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            return Response(200, list(reversed(order["_notes"])))
