@@ -6,7 +6,7 @@ that worker (complete, fail) is a conditional update keyed on the token, so a wo
 expired (it hung, or was killed and its row reclaimed) cannot overwrite the newer owner's result.
 
 Per-entity order: a row with an `entity_key` is not claimable while an older unfinished row
-(pending or running) with the same key exists. Different entities run in parallel.
+(pending, running or held) with the same key exists. Different entities run in parallel.
 
 Attempts count failed tries, plus crashes: reclaiming a row whose lease expired (its worker
 died mid-work) spends an attempt, so a payload that kills workers cannot loop forever. Lock
@@ -40,9 +40,13 @@ class WorkState(models.TextChoices):
     DONE = "done"
     FAILED = "failed"
     IGNORED = "ignored"
+    # Waiting for a person (credit check, unknown SKU...): never claimed until released.
+    HELD = "held"
 
 
-UNFINISHED = (WorkState.PENDING, WorkState.RUNNING)
+ACTIVE = (WorkState.PENDING, WorkState.RUNNING)
+# A held row is unfinished too: later work for the same entity waits behind it.
+UNFINISHED = (WorkState.PENDING, WorkState.RUNNING, WorkState.HELD)
 FINISHED = (WorkState.DONE, WorkState.FAILED, WorkState.IGNORED)
 
 
@@ -192,6 +196,18 @@ def ignore(row: WorkRow, *, note: str) -> bool:
     )
 
 
+def hold(row: WorkRow, *, note: str) -> bool:
+    """Park the row for a person (released with `requeue`); later work of its entity waits."""
+    return _write(
+        row,
+        state=WorkState.HELD,
+        lease_until=None,
+        next_attempt_at=None,
+        note=note[:500],
+        history=_timeline(row, "held", note=note[:200]),
+    )
+
+
 def fail_permanent(row: WorkRow, *, error: dict[str, Any]) -> bool:
     """Retrying cannot help: the row is failed and waits for a person (the inbox)."""
     return _write(
@@ -279,7 +295,8 @@ def requeue(model: type[WorkRow], *, pk: Any, reset_attempts: bool = True) -> bo
     }
     if reset_attempts:
         values["attempts"] = 0
-    cond = Q(state__in=(*FINISHED, WorkState.PENDING))
+    # Held rows are released this way too (the hold is over: run it).
+    cond = Q(state__in=(*FINISHED, WorkState.PENDING, WorkState.HELD))
     return claim_pk(model, pk=pk, condition=cond, values=values)
 
 
@@ -297,7 +314,7 @@ def ring_candidates(model: type[W], *, grace_seconds: float, limit: int) -> list
 
 def oldest_pending_age(model: type[WorkRow]) -> float:
     row = (
-        model._default_manager.filter(state__in=UNFINISHED)
+        model._default_manager.filter(state__in=ACTIVE)
         .order_by("created_at")
         .values_list("created_at", flat=True)
         .first()

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -71,6 +71,15 @@ class IssueRowInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+def _admin_url(row) -> str:
+    if row is None:
+        return ""
+    try:
+        return reverse(f"admin:{row._meta.app_label}_{row._meta.model_name}_change", args=[row.pk])
+    except NoReverseMatch:
+        return ""
 
 
 def _pretty(body: bytes | memoryview | str) -> str:
@@ -200,6 +209,7 @@ class IssueAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     "effects": getattr(row, "effects", None) or [],
                     "state": getattr(row, "state", ""),
                     "attempts": getattr(row, "attempts", ""),
+                    "url": _admin_url(row),
                 }
             )
         return out

@@ -44,10 +44,18 @@ def handler_name(handler: Callable[[Any], None]) -> str:
 
 @dataclass(frozen=True)
 class WorkKind:
+    """A kind of work the sweeper watches, with its retry policy (None: the settings default).
+
+    base_seconds/cap_seconds shape the backoff (full jitter); waits longer than a few minutes
+    are stored as due times and rung by the sweeper, never held as Celery countdowns.
+    """
+
     model: type[WorkRow]
     task_name: str
     kwarg: str
     max_attempts: int | None = None
+    base_seconds: float | None = None
+    cap_seconds: float | None = None
 
     @property
     def label(self) -> str:
@@ -58,10 +66,16 @@ _KINDS: dict[str, WorkKind] = {}
 
 
 def register_work_kind(
-    model: type[WorkRow], task_name: str, *, kwarg: str = "pk", max_attempts: int | None = None
+    model: type[WorkRow],
+    task_name: str,
+    *,
+    kwarg: str = "pk",
+    max_attempts: int | None = None,
+    base_seconds: float | None = None,
+    cap_seconds: float | None = None,
 ) -> None:
     """Let the sweeper re-ring rows of `model` by sending `task_name(**{kwarg: pk})`."""
-    kind = WorkKind(model, task_name, kwarg, max_attempts)
+    kind = WorkKind(model, task_name, kwarg, max_attempts, base_seconds, cap_seconds)
     _KINDS[kind.label] = kind
 
 

@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, transaction
+from django.db import OperationalError as DatabaseOperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -217,6 +219,26 @@ def _ring_next_sibling(event: InboundEvent) -> None:
         work_ring(model=InboundEvent, pk=nxt)
 
 
+def _effect(handler: Any, result: Any) -> list[dict[str, Any]]:
+    """What the handler says it did (e.g. the order row or Odoo id), shown in the inbox."""
+    if result is None or not isinstance(result, (str, int, float, bool, list, dict)):
+        return []
+    return [{"at": timezone.now().isoformat(), "handler": handler_name(handler), "result": result}]
+
+
+def _fail(event: InboundEvent, error: HubError, kind: str) -> str:
+    # The failed state and its inbox item become visible together or not at all: nobody may
+    # ever see a failed row that the inbox does not list.
+    with transaction.atomic():
+        failed = workrow.fail_permanent(event, error=error.as_dict())
+        if failed:
+            _report(event, error)
+    if failed:
+        metrics.OUTCOMES.labels(kind, "failed").inc()
+        _ring_next_sibling(event)
+    return "failed"
+
+
 def event_process(*, event_id: int) -> str:
     """Claim the event, run its handler, record the outcome. Returns what happened.
 
@@ -226,7 +248,18 @@ def event_process(*, event_id: int) -> str:
     event = workrow.claim_one(InboundEvent, pk=event_id)
     if event is None:
         return "not-claimable"
-    kind = "ledger.inboundevent"
+    policy = _kind(InboundEvent)
+    kind = policy.label
+    limit = policy.max_attempts or workrow.max_attempts_default()
+    if event.attempts >= limit:
+        # Reclaimed after crash upon crash (each lost lease spends an attempt): a payload that
+        # kills its worker must end in the inbox, not loop forever.
+        metrics.OUTCOMES.labels(kind, "exhausted").inc()
+        crashed = UnclassifiedError(
+            f"worker lost mid-work {event.attempts} times (killed, or over the time limit)",
+            exhausted=True,
+        )
+        return _fail(event, crashed, kind)
     handler = handler_for(event.topic)
     if handler is None:
         workrow.ignore(event, note=f"no handler registered for topic {event.topic!r}")
@@ -238,12 +271,22 @@ def event_process(*, event_id: int) -> str:
         log_context(channel=event.channel_code, event=event.pk, topic=event.topic),
     ):
         try:
-            handler(event)
+            try:
+                result = handler(event)
+            except (SoftTimeLimitExceeded, DatabaseOperationalError, InterfaceError) as exc:
+                # Our own database hiccuping, or the task's time running out, says nothing
+                # about the event: classify it here, at the edge we own, as transient.
+                raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         except TransientError as exc:
-            # The failed state and its inbox item become visible together or not at all:
-            # nobody may ever see a failed row that the inbox does not list.
+            # Exhausted: the failed state and its inbox item commit together (see _fail).
             with transaction.atomic():
-                outcome, delay = workrow.fail_transient(event, error=exc)
+                outcome, delay = workrow.fail_transient(
+                    event,
+                    error=exc,
+                    max_attempts=limit,
+                    base_seconds=policy.base_seconds,
+                    cap_seconds=policy.cap_seconds,
+                )
                 if outcome == "failed":
                     _report(event, exc)
             reason = "contention" if isinstance(exc, LockContention) else "transient"
@@ -258,30 +301,17 @@ def event_process(*, event_id: int) -> str:
                 work_ring(model=InboundEvent, pk=event.pk, countdown=delay)
             return outcome
         except HubError as exc:
-            with transaction.atomic():
-                failed = workrow.fail_permanent(event, error=exc.as_dict())
-                if failed:
-                    _report(event, exc)
-            if failed:
-                metrics.OUTCOMES.labels(kind, "failed").inc()
-                _ring_next_sibling(event)
-            return "failed"
+            return _fail(event, exc, kind)
         except Exception as exc:
             # Not classified by any edge: never retried blindly, never lost silently.
             logger.exception("handler %s crashed on event %s", handler_name(handler), event.pk)
             wrapped = UnclassifiedError(f"{type(exc).__name__}: {exc}", topic=event.topic)
-            with transaction.atomic():
-                failed = workrow.fail_permanent(event, error=wrapped.as_dict())
-                if failed:
-                    _report(event, wrapped)
-            if failed:
-                metrics.OUTCOMES.labels(kind, "failed").inc()
-                _ring_next_sibling(event)
-            return "failed"
+            return _fail(event, wrapped, kind)
     from apps.inbox.services import issue_row_succeeded
 
+    # Success and the auto-resolution of its inbox items commit together.
     with transaction.atomic():
-        if not workrow.complete(event):
+        if not workrow.complete(event, effects=_effect(handler, result)):
             return "lost"
         issue_row_succeeded(row=event)
     metrics.OUTCOMES.labels(kind, "done").inc()

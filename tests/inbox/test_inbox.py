@@ -8,6 +8,7 @@ import os
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.test.utils import isolate_apps
 from django.urls import reverse
 
 from apps.core.errors import MappingMissing
@@ -20,7 +21,7 @@ from apps.ledger import services
 from apps.ledger.models import InboundEvent
 from tests.fixtures.worker import wait_for
 from tests.ledger.helpers import record
-from tests.ledger.worker_tasks import count
+from tests.ledger.worker_tasks import count, mark
 
 INCLUDE = ("tests.celery_tasks", "tests.ledger.worker_tasks")
 
@@ -50,9 +51,7 @@ def test_fifty_failures_one_cause_one_issue_then_retry_all_resolves(celery_worke
     assert issue.suggested_action == "Map SKU ABC-1 to an Odoo record (Mappings), then Retry all"
     assert open_issue_counts()["mapping_missing"] == 1
     # when support maps the SKU and clicks "retry all"
-    count("mapped:ABC-1") or __import__("tests.ledger.worker_tasks").ledger.worker_tasks._mark(
-        "mapped:ABC-1"
-    )
+    mark("mapped:ABC-1")
     assert inbox.issue_retry_all(issue=issue, user=None) == 50
     # then every row succeeds once and the issue resolves itself
     wait_for(lambda: InboundEvent.objects.filter(state=WorkState.DONE).count() == 50, timeout=60)
@@ -82,6 +81,8 @@ def test_support_cannot_edit_payloads_nor_touch_channel_credentials(client, djan
     # support sees and works the inbox...
     assert client.get(reverse("admin:inbox_issue_changelist")).status_code == 200
     assert client.get(reverse("admin:inbox_issue_change", args=[issue.pk])).status_code == 200
+    detail = client.get(reverse("admin:inbox_issue_change", args=[issue.pk])).content.decode()
+    assert reverse("admin:ledger_inboundevent_change", args=[row.object_id]) in detail
     # ...but may not edit a payload
     url = reverse("admin:inbox_issue_edit_payload", args=[issue.pk, row.pk])
     assert client.get(url).status_code == 403
@@ -214,3 +215,28 @@ def test_browser_list_detail_retry(live_server, django_user_model):
         browser.close()
     assert InboundEvent.objects.get(pk=event.pk).state == WorkState.PENDING
     assert AuditEntry.objects.filter(action="inbox.retry").exists()
+
+
+@isolate_apps("apps.inbox")
+def test_audit_snapshot_masks_secrets_by_name_and_encrypted_fields_by_class():
+    from django.db import models
+
+    from apps.core.audit import snapshot
+
+    class EncryptedTextField(models.TextField):
+        pass
+
+    class Credential(models.Model):
+        consumer_key = EncryptedTextField()
+        api_password = models.CharField(max_length=10)
+        label = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "inbox"
+
+        def __str__(self) -> str:
+            return self.label
+
+    data = snapshot(Credential(pk=1, consumer_key="ck_live", api_password="pw", label="shop"))
+    assert data["consumer_key"] == "***" and data["api_password"] == "***"
+    assert data["label"] == "shop"

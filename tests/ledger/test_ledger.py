@@ -281,3 +281,43 @@ def test_purge_deletes_old_finished_work_in_batches_and_keeps_open_issue_rows():
     # then old processed events went; the open issue's row and recent work stay
     assert deleted["ledger.inboundevent"] == 5
     assert set(InboundEvent.objects.values_list("pk", flat=True)) == {failing.pk, recent.pk}
+
+
+def test_handler_result_is_recorded_as_an_effect():
+    event = record("test.result")
+    assert services.event_process(event_id=event.pk) == "done"
+    effects = InboundEvent.objects.get(pk=event.pk).effects
+    assert effects[0]["result"] == {"odoo": "sale.order,42"}
+    assert effects[0]["handler"].endswith("result_handler")
+
+
+def test_a_row_that_keeps_killing_its_worker_ends_in_the_inbox(settings):
+    settings.HUB_LEDGER_MAX_ATTEMPTS = 3
+    event = record("test.effect")
+    past = timezone.now() - timedelta(seconds=1)
+    # given three workers that claimed the row and died mid-work (the lease ran out each time)
+    for _ in range(3):
+        assert workrow.claim_one(InboundEvent, pk=event.pk) is not None
+        InboundEvent.objects.filter(pk=event.pk).update(lease_until=past)
+    # when it is rung again
+    assert services.event_process(event_id=event.pk) == "failed"
+    # then it is failed and visible instead of looping forever; the handler never ran
+    row = InboundEvent.objects.get(pk=event.pk)
+    assert row.state == WorkState.FAILED and row.attempts == 3
+    assert Issue.objects.get().category == "unknown"
+    assert worker_tasks.count(f"effect:{key_of(event)}") == 0
+
+
+def test_held_row_is_not_claimed_and_blocks_its_entity_until_released():
+    first = record("test.effect", entity="order:9", seq=1)
+    second = record("test.effect", entity="order:9", seq=2)
+    row = workrow.claim_one(InboundEvent, pk=first.pk)
+    assert workrow.hold(row, note="credit check")
+    # then neither the held row nor the younger one of the same entity is claimable
+    assert workrow.claim_due(InboundEvent, limit=10) == []
+    # when the hold is released
+    assert workrow.requeue(InboundEvent, pk=first.pk)
+    # then the entity's work runs in order
+    assert services.event_process(event_id=second.pk) == "not-claimable"
+    assert services.event_process(event_id=first.pk) == "done"
+    assert services.event_process(event_id=second.pk) == "done"

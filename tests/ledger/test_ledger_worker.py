@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from django.utils import timezone
 from apps.core.workrow import WorkState
 from apps.ledger import services
 from apps.ledger.models import InboundEvent
-from tests.fixtures.worker import wait_for
+from tests.fixtures.worker import ROOT, child_env, wait_for
 from tests.ledger.helpers import key_of, record
 from tests.ledger.worker_tasks import count
 
@@ -82,6 +84,42 @@ def test_broker_unreachable_at_commit_work_done_after_it_returns(
     assert services.work_sweep()["ledger.inboundevent"] == 1
     wait_for(lambda: _state(event.pk) == WorkState.DONE)
     assert count("effect:broker-down-1") == 1
+
+
+def test_broker_at_a_closed_port_the_request_still_commits_and_the_sweeper_catches_up(
+    celery_worker_factory, settings
+) -> None:
+    settings.HUB_LEDGER_RING_GRACE_SECONDS = 0
+    # given a web process whose broker is unreachable (nothing listens on the port)
+    script = (
+        "import time, django; django.setup()\n"
+        "from django.db import transaction\n"
+        "from apps.ledger.services import inbound_event_record\n"
+        "started = time.monotonic()\n"
+        "with transaction.atomic():\n"
+        "    event, created = inbound_event_record(channel_code='shop1', topic='test.effect',\n"
+        "        dedupe_key='closed-port-1', body=b'{\"key\": \"closed-port-1\"}', headers={})\n"
+        "print('recorded', event.pk, created, round(time.monotonic() - started, 1))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=child_env(CELERY_BROKER_URL="redis://127.0.0.1:1/0", HUB_LOG_FORMAT="console"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # then the commit went through: the view would answer 2xx, and the outage is only logged
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "recorded" in done.stdout and "True" in done.stdout
+    assert "sweeper will re-ring" in done.stderr
+    event = InboundEvent.objects.get(channel_code="shop1", dedupe_key="closed-port-1")
+    assert event.state == WorkState.PENDING
+    # when the broker is back (the suite's broker) and the sweeper runs, with no human action
+    celery_worker_factory(queues="maintenance", include=INCLUDE)
+    services.work_sweep()
+    wait_for(lambda: _state(event.pk) == WorkState.DONE)
+    assert count("effect:closed-port-1") == 1
 
 
 def test_same_message_delivered_twice_runs_once(celery_worker_factory) -> None:

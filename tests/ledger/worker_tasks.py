@@ -11,9 +11,12 @@ from apps.core.models import JobRun
 from apps.ledger.registry import register_event_handler
 
 
-def _mark(name: str) -> int:
+def mark(name: str) -> int:
     JobRun.objects.create(name=name, status=JobRun.Status.OK)
     return JobRun.objects.filter(name=name).count()
+
+
+_mark = mark
 
 
 def count(name: str) -> int:
@@ -73,6 +76,11 @@ def contended_handler(event) -> None:
     _mark(f"effect:{data['key']}")
 
 
+def result_handler(event) -> dict:
+    """Returns what it did, as a real flow returns the Odoo reference it created."""
+    return {"odoo": "sale.order,42"}
+
+
 def boom_handler(event) -> None:
     raise ValueError("something nobody classified")
 
@@ -82,4 +90,5 @@ register_event_handler("test.crash", crash_handler)
 register_event_handler("test.mapping", mapping_handler)
 register_event_handler("test.flaky", flaky_handler)
 register_event_handler("test.contended", contended_handler)
+register_event_handler("test.result", result_handler)
 register_event_handler("test.boom*", boom_handler)
