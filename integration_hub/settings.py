@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.sales_channels",
     "apps.mappings",
     "apps.webhooks",
+    "apps.orders",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +297,15 @@ HUB_LEDGER_LEASE_SECONDS = env.int("HUB_LEDGER_LEASE_SECONDS", default=60)
 HUB_LEDGER_MAX_ATTEMPTS = env.int("HUB_LEDGER_MAX_ATTEMPTS", default=10)
 HUB_LEDGER_RING_GRACE_SECONDS = env.int("HUB_LEDGER_RING_GRACE_SECONDS", default=30)
 HUB_LEDGER_BACKOFF_CAP_SECONDS = env.int("HUB_LEDGER_BACKOFF_CAP_SECONDS", default=3600)
+# Order push: orders per batch, the lease on a claimed batch, retry backoff while Odoo fails,
+# the default shipping product, and how long Idempotency-Key answers are kept.
+HUB_ORDER_PUSH_BATCH = env.int("HUB_ORDER_PUSH_BATCH", default=100)
+HUB_ORDER_PUSH_LEASE_SECONDS = env.int("HUB_ORDER_PUSH_LEASE_SECONDS", default=300)
+HUB_ORDER_RETRY_BASE_SECONDS = env.float("HUB_ORDER_RETRY_BASE_SECONDS", default=5.0)
+HUB_ORDER_RETRY_MAX_SECONDS = env.float("HUB_ORDER_RETRY_MAX_SECONDS", default=600.0)
+HUB_ORDER_SHIPPING_SKU = env.str("HUB_ORDER_SHIPPING_SKU", default="SHIP")
+HUB_IDEMPOTENCY_TTL_HOURS = env.int("HUB_IDEMPOTENCY_TTL_HOURS", default=24)
+HUB_IDEMPOTENCY_STALE_SECONDS = env.int("HUB_IDEMPOTENCY_STALE_SECONDS", default=120)
 HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=30)
 # Default request rate per API token (DRF rate syntax), unless the channel sets its own.
 HUB_API_TOKEN_RATE = env.str("HUB_API_TOKEN_RATE", default="600/min")

@@ -420,6 +420,10 @@ class OdooGateway:
             for key in ("price_unit", "discount", "name"):
                 if line.get(key) is not None:
                     lv[key] = _num(line[key])
+            # Taxes as x2many commands ([[6, 0, ids]]), mapped by the caller; absent means
+            # Odoo applies the product's own taxes.
+            if line.get("tax_id") is not None:
+                lv["tax_id"] = line["tax_id"]
             lines.append([0, 0, lv])
         vals["order_line"] = lines
         return vals
