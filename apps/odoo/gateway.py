@@ -16,6 +16,7 @@ writes are not (see client.IDEMPOTENT_METHODS) and reach the task layer as Trans
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,29 @@ def _unique(values: Iterable[T]) -> list[T]:
 def _action_dict(result: Any) -> dict[str, Any] | None:
     """A button's answer is True/False/None, or an action dict that needs handling."""
     return result if isinstance(result, dict) and result.get("type") else None
+
+
+def _second(value: Any) -> str:
+    """An Odoo datetime as the hub sees it: "YYYY-MM-DD HH:MM:SS" (no fraction)."""
+    return str(value)[:19]
+
+
+def _next_second(second: str) -> str:
+    stamp = dt.datetime.strptime(second, "%Y-%m-%d %H:%M:%S") + dt.timedelta(seconds=1)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _after_cursor(cursor: str) -> list[Any]:
+    """Domain leaves for "after ``<second>|<id>``" on write_date (microseconds in Odoo)."""
+    wd, _, last_id = cursor.partition("|")
+    second = _second(wd)
+    return [
+        "|",
+        ["write_date", ">=", _next_second(second)],
+        "&",
+        ["write_date", ">=", second],
+        ["id", ">", int(last_id or 0)],
+    ]
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -547,36 +571,55 @@ class OdooGateway:
     ) -> PickingPage:
         """Done pickings after ``cursor``, with their moves, carrier and tracking reference.
 
-        Three calls per page whatever its size: pickings, their moves, the moves' SKUs.
-        ``cursor`` is opaque ("<write_date>|<id>"), strictly increasing, so pages never repeat or
-        skip a record that was already visible. Odoo stamps write_date at transaction start, so
-        a long transaction can commit a row "in the past": callers that need every row re-read the
-        last minutes now and then by passing an older cursor (e.g. "<write_date - 5 min>|0") and
-        deduplicate by picking id and write_date.
+        Three calls per page whatever its size (pickings, their moves, the moves' SKUs), one
+        more when a whole page shares one second of ``write_date``. ``cursor`` is opaque
+        ("<write_date second>|<id>": everything written in earlier seconds, and the pickings of
+        that second up to that id, were seen); it only moves forward, so pages never repeat or
+        skip a record that was already visible.
+
+        Odoo keeps ``write_date`` to the microsecond but sends (and so the hub only ever sees)
+        whole seconds, and it orders by the microseconds: a page is therefore cut only at a
+        second boundary, or, when one second fills a page, continued by id inside that second.
+        Odoo stamps write_date at transaction start, so a long transaction can commit a row "in
+        the past": callers that need every row re-read the last minutes now and then by passing
+        an older cursor (e.g. "<write_date - 5 min>|0") and deduplicate by picking id and
+        write_date.
         """
-        domain: list[Any] = [["state", "=", "done"], ["picking_type_code", "=", picking_type_code]]
-        if cursor:
-            wd, _, last_id = cursor.partition("|")
-            domain += [
-                "|",
-                ["write_date", ">", wd],
-                "&",
-                ["write_date", "=", wd],
-                ["id", ">", int(last_id or 0)],
-            ]
-        pickings = self.client.call(
+        if limit <= 0:
+            raise ValueError("limit must be positive")
+        base: list[Any] = [["state", "=", "done"], ["picking_type_code", "=", picking_type_code]]
+        domain = base + (_after_cursor(cursor) if cursor else [])
+        fields = self._picking_fields()
+        rows = self.client.call(
             "stock.picking",
             "search_read",
             [domain],
-            {"fields": self._picking_fields(), "order": "write_date asc, id asc", "limit": limit},
+            {"fields": fields, "order": "write_date asc, id asc", "limit": limit},
         )
-        if not pickings:
+        if not rows:
             return PickingPage(pickings=[], next_cursor=cursor)
-        last = pickings[-1]
-        return PickingPage(
-            pickings=self._with_moves(pickings),
-            next_cursor=f"{last['write_date']}|{last['id']}",
-        )
+        last_second = _second(rows[-1]["write_date"])
+        if len(rows) < limit:
+            # Everything visible now: the page ends after the last row of its last second.
+            top = max(r["id"] for r in rows if _second(r["write_date"]) == last_second)
+            next_cursor = f"{last_second}|{top}"
+        else:
+            earlier = [r for r in rows if _second(r["write_date"]) < last_second]
+            if earlier:
+                # The last second may go on past the page: leave it whole to the next page.
+                rows, next_cursor = earlier, f"{last_second}|0"
+            else:
+                # One second fills the page: go through it by id (the order Odoo cannot give).
+                rows = self.client.call(
+                    "stock.picking",
+                    "search_read",
+                    [[*domain, ["write_date", "<", _next_second(last_second)]]],
+                    {"fields": fields, "order": "id asc", "limit": limit},
+                )
+                if not rows:  # changed under us since the first read: try again next poll
+                    return PickingPage(pickings=[], next_cursor=cursor)
+                next_cursor = f"{last_second}|{rows[-1]['id']}"
+        return PickingPage(pickings=self._with_moves(rows), next_cursor=next_cursor)
 
     def pickings_read(self, *, picking_ids: Sequence[int]) -> list[dict[str, Any]]:
         """Pickings with their moves, in three calls per 1,000 pickings (like the poll)."""

@@ -1,6 +1,7 @@
 """What differs between the Odoo versions the hub supports, and nothing else.
 
-17 is verified against the recorded transcripts of a real Odoo 17.0 server. 16 and 18 come from
+17 is verified against the recorded transcripts of a real Odoo 17.0 server and by the live
+contract suite run on one (docs/odoo.md, "Verified against a real Odoo 17"). 16 and 18 come from
 reading Odoo's public source and are not verified against a running server (docs/odoo.md).
 The gateway asks the adapter for every version-sensitive field name, value or method, so adding
 a version is adding one adapter here.

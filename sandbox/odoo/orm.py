@@ -238,6 +238,8 @@ class Env:
             return int(value or 0)
         if t == "boolean":
             return bool(value)
+        if t == "datetime" and isinstance(value, str) and value:
+            return value[:19]  # PostgreSQL keeps microseconds; Odoo sends whole seconds
         if value is None or value == "":
             return False  # Odoo sends false, never null, for unset values
         return value

@@ -23,6 +23,11 @@ def now_str() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def stamp_str() -> str:
+    """create_date/write_date as PostgreSQL keeps them: UTC to the microsecond."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def today_str() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
@@ -43,10 +48,14 @@ class Store:
         self._meta_backup: tuple[dict[str, int], dict[str, int]] | None = None
         self.dirty: set[tuple[str, int]] = set()
         self.db: sqlite3.Connection | None = None
+        # Odoo stamps create_date/write_date with the transaction's start time (cr.now()),
+        # to the microsecond; read() sends whole seconds (orm.Env.fmt).
+        self._txn_stamp: str | None = None
 
     # -- transactions -------------------------------------------------------------------
     def begin(self) -> None:
         self._journal = {}
+        self._txn_stamp = stamp_str()
         self._meta_backup = (dict(self.next_ids), dict(self.seq))
 
     def _remember(self, model: str, rid: int) -> None:
@@ -70,11 +79,16 @@ class Store:
             self.next_ids, self.seq = self._meta_backup
         self._journal = None
         self._meta_backup = None
+        self._txn_stamp = None
 
     def commit(self) -> None:
         self._journal = None
         self._meta_backup = None
+        self._txn_stamp = None
         self.flush()
+
+    def stamp(self) -> str:
+        return self._txn_stamp or stamp_str()
 
     # -- indexes ------------------------------------------------------------------------
     def _index(self, model: str, rid: int, rec: Record) -> None:
@@ -109,7 +123,7 @@ class Store:
     def new(self, model: str, vals: Record, uid: int = 1) -> int:
         rid = self.next_id(model)
         self._remember(model, rid)
-        stamp = now_str()
+        stamp = self.stamp()
         rec: Record = {
             "id": rid,
             "create_date": stamp,
@@ -129,7 +143,7 @@ class Store:
         self._remember(model, rid)
         self._unindex(model, rid, rec)
         rec.update(vals)
-        rec["write_date"] = now_str()
+        rec["write_date"] = self.stamp()
         if uid is not None:
             rec["write_uid"] = uid
         self._index(model, rid, rec)

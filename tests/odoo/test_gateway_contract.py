@@ -11,6 +11,20 @@ from .conftest import OdooTarget
 from .helpers import order, seed
 
 
+def _all_done_since(gateway: OdooGateway, cursor: str, *, limit: int) -> list[dict[str, object]]:
+    """Every page from ``cursor`` on; fails instead of looping when the cursor stops moving."""
+    out: list[dict[str, object]] = []
+    for _ in range(500):
+        page = gateway.pickings_done_since(cursor=cursor, limit=limit)
+        if not page.pickings:
+            return out
+        assert page.next_cursor is not None
+        assert page.next_cursor != cursor, "the cursor did not move forward"
+        out += page.pickings
+        cursor = page.next_cursor
+    raise AssertionError(f"pickings_done_since never reached the end (cursor {cursor})")
+
+
 def test_version_uid_and_adapter(odoo: OdooTarget, client: OdooClient) -> None:
     version = client.version()
     assert client.adapter.major in (16, 17, 18)
@@ -95,14 +109,7 @@ def test_deliver_partially_return_invoice_and_pay(
     assert len(partial.backorder_ids) == 1
     assert full.state == "done"
     assert full.backorder_ids == []
-    found: dict[int, dict[str, object]] = {}
-    cursor: str | None = f"{since}|0"
-    while True:
-        page = gateway.pickings_done_since(cursor=cursor, limit=50)
-        found.update({p["id"]: p for p in page.pickings})
-        if not page.pickings:
-            break
-        cursor = page.next_cursor
+    found = {p["id"]: p for p in _all_done_since(gateway, f"{since}|0", limit=50)}
     assert found[pick1]["tracking_ref"] == f"1Z{unique}"
     assert found[pick1]["moves"][0]["done"] == 6.0  # type: ignore[index]
     assert found[pick1]["moves"][0]["sku"] == sku  # type: ignore[index]
@@ -146,3 +153,32 @@ def test_cancel_with_wizard(odoo: OdooTarget, gateway: OdooGateway, unique: str)
     (so,) = ids.values()
     gateway.sale_orders_cancel(order_ids=[so], use_wizard=True)
     assert gateway.sale_orders_read(order_ids=[so])[so]["state"] == "cancel"
+
+
+def test_done_pickings_pages_within_one_second(
+    odoo: OdooTarget, gateway: OdooGateway, unique: str
+) -> None:
+    """Odoo keeps write_date to the microsecond (one stamp per transaction) but reads send whole
+    seconds: pages cut inside one second must neither repeat nor skip a picking, nor loop."""
+    # given five deliveries validated in one call, so they share one write_date
+    s = seed(gateway, unique)
+    sku = next(iter(s.products))
+    ids = gateway.sale_orders_ensure(
+        orders=[order(unique, s, n, [(sku, 1)]) for n in range(5)], confirm=True
+    )
+    read = gateway.sale_orders_read(order_ids=list(ids.values()))
+    picks = sorted(p for r in read.values() for p in r["picking_ids"])
+    assert len(picks) == 5
+    gateway.client.call(
+        "stock.picking", "button_validate", [picks], context={"skip_backorder": True}
+    )
+    rows = gateway.client.call("stock.picking", "read", [picks, ["state", "write_date"]])
+    assert {r["state"] for r in rows} == {"done"}
+    assert {len(r["write_date"]) for r in rows} == {19}  # "YYYY-MM-DD HH:MM:SS", no fraction
+    second = min(r["write_date"] for r in rows)
+    for limit in (1, 2, 3, 50):
+        # when paging from that second on
+        seen = [int(str(p["id"])) for p in _all_done_since(gateway, f"{second}|0", limit=limit)]
+        # then every picking comes exactly once
+        assert len(seen) == len(set(seen)), limit
+        assert sorted(p for p in seen if p in picks) == picks, limit
