@@ -235,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
             raw_body=raw.encode() if isinstance(raw, str) else None,
             webhook_id=body.get("webhook_id"),
         )
-        result = sender.send(str(url), payload_bytes, headers, float(body.get("timeout", 10.0)))
+        result = sender.post(str(url), payload_bytes, headers, float(body.get("timeout", 10.0)))
         return Response(200, {"headers": headers, "body": payload_bytes.decode(), **result})
 
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,21 +26,67 @@ MSG_ID = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
 TS = 1736867045
 
 
-def test_shopify_vector() -> None:
-    assert sender.sign_shopify(BODY, "shpss_test_secret") == {
-        "X-Shopify-Hmac-Sha256": "hWohXKfxnl5o25it8HMP+J+Evh2HzQv417MbZex6cgQ="
-    }
+def test_shopify_vector_and_full_header_set() -> None:
+    headers = sender.sign_shopify(
+        BODY,
+        "shpss_test_secret",
+        topic="orders/create",
+        shop_domain="demo.myshopify.com",
+        webhook_id="b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+    )
+    assert headers["X-Shopify-Hmac-Sha256"] == "hWohXKfxnl5o25it8HMP+J+Evh2HzQv417MbZex6cgQ="
+    assert headers["X-Shopify-Topic"] == "orders/create"
+    assert headers["X-Shopify-Shop-Domain"] == "demo.myshopify.com"
+    assert headers["X-Shopify-Webhook-Id"] == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+    assert headers["X-Shopify-API-Version"] == "2025-01"
+    assert headers["X-Shopify-Triggered-At"].endswith("Z")
+    assert headers["X-Shopify-Event-Id"]
+    # Without an explicit id every delivery gets its own.
+    again = sender.sign_shopify(
+        BODY, "shpss_test_secret", topic="orders/create", shop_domain="demo.myshopify.com"
+    )
+    assert again["X-Shopify-Webhook-Id"] != headers["X-Shopify-Webhook-Id"]
 
 
-def test_woocommerce_vector() -> None:
-    assert sender.sign_woocommerce(BODY, "wc_test_secret") == {
-        "X-WC-Webhook-Signature": "3x3aTSQXvnFrWRnKE+Y/Rt2wXvfG5X9gLXap3Ae0dBM="
-    }
+def test_woocommerce_vector_and_full_header_set() -> None:
+    headers = sender.sign_woocommerce(
+        BODY,
+        "wc_test_secret",
+        topic="order.updated",
+        source="https://shop.example.com/",
+        resource_id=5912345678901,
+    )
+    assert headers["X-WC-Webhook-Signature"] == "3x3aTSQXvnFrWRnKE+Y/Rt2wXvfG5X9gLXap3Ae0dBM="
+    assert headers["X-WC-Webhook-Source"] == "https://shop.example.com/"
+    assert (headers["X-WC-Webhook-Resource"], headers["X-WC-Webhook-Event"]) == (
+        "order",
+        "updated",
+    )
+    assert headers["X-WC-Webhook-ID"] == "1"
+    assert len(headers["X-WC-Webhook-Delivery-ID"]) == 32
+    action = sender.sign_woocommerce(
+        b'{"action":"woocommerce_payment_complete","arg":7}',
+        "s",
+        topic="action.woocommerce_payment_complete",
+        source="https://shop.example.com/",
+        resource_id=7,
+    )
+    assert action["X-WC-Webhook-Resource"] == "action"
+    assert action["X-WC-Webhook-Event"] == "woocommerce_payment_complete"
+
+
+def test_woocommerce_resource_id_must_match_body() -> None:
+    with pytest.raises(ValueError, match="resource_id"):
+        sender.sign_woocommerce(
+            BODY, "s", topic="order.updated", source="https://x/", resource_id=1
+        )
+    with pytest.raises(ValueError, match="topic"):
+        sender.sign_woocommerce(BODY, "s", topic="orders/create", source="https://x/")
 
 
 def test_standard_webhooks_vector() -> None:
-    headers = sender.sign_standard(
-        BODY, "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", MSG_ID, TS
+    headers = sender.sign_standard_webhooks(
+        BODY, "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", msg_id=MSG_ID, timestamp=TS
     )
     assert headers == {
         "webhook-id": MSG_ID,
@@ -53,11 +100,23 @@ def test_standard_webhooks_vector() -> None:
     )
 
 
+def test_standard_webhooks_defaults_verify() -> None:
+    secret = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    headers = sender.sign_standard_webhooks(BODY, secret)
+    assert headers["webhook-id"].startswith("msg_")
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 5
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + BODY
+    expected = _b64(b"0123456789abcdef0123456789abcdef", signed)
+    assert headers["webhook-signature"] == f"v1,{expected}"
+    with pytest.raises(ValueError):
+        sender.sign_standard_webhooks(BODY, secret, msg_id="a.b", timestamp=TS)
+
+
 @pytest.mark.parametrize(
     "secret", ["bc_client_secret_example", "whsec_YmNfY2xpZW50X3NlY3JldF9leGFtcGxl"]
 )
 def test_bigcommerce_vector(secret: str) -> None:
-    headers = sender.sign_bigcommerce(BC_BODY, secret, MSG_ID, TS)
+    headers = sender.sign_bigcommerce(BC_BODY, secret, msg_id=MSG_ID, timestamp=TS)
     assert headers["webhook-signature"] == "v1,l/k8II/iXJiBRG4fwx88HFE8UDACNfIJ3wThpXZQKUs="
 
 
@@ -168,3 +227,19 @@ def test_cli_sends(receiver: str) -> None:
     )
     assert code == 0
     assert _Receiver.got[0][0]["x-shopify-topic"] == "orders/paid"
+
+
+def test_send_helper_posts_signed_bytes(receiver: str) -> None:
+    result = sender.send(
+        receiver, "woocommerce", {"id": 7, "note": "a/b"}, "wc_test_secret", topic="order.updated"
+    )
+    assert result["status"] == 200
+    headers, body = _Receiver.got[0]
+    assert body == result["sent_body"] == b'{"id":7,"note":"a\\/b"}'
+    assert headers["x-wc-webhook-signature"] == _b64(b"wc_test_secret", body)
+    assert headers["user-agent"].startswith("WooCommerce/")
+    # A connection failure is an answer, not an exception.
+    dead = sender.send(
+        "http://127.0.0.1:9/none", "shopify", {}, "s", topic="orders/create", timeout=1.0
+    )
+    assert dead["status"] is None and dead["error"]

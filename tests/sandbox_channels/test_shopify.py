@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.fixtures.channel_standins import ChannelStandin, http_call
 
 VARIANTS = """
@@ -24,7 +26,7 @@ mutation Set($input: InventorySetQuantitiesInput!) {
 LOCATION = "gid://shopify/Location/68000000001"
 
 
-def _variants(shop: ChannelStandin) -> list[dict]:
+def _variants(shop: ChannelStandin) -> list[dict[str, Any]]:
     out, after = [], None
     while True:
         body = shop.graphql(VARIANTS, {"first": 4, "after": after}).body
@@ -36,10 +38,10 @@ def _variants(shop: ChannelStandin) -> list[dict]:
 
 
 def _item_gid(shop: ChannelStandin, sku: str) -> str:
-    return next(v["inventoryItem"]["id"] for v in _variants(shop) if v["sku"] == sku)
+    return str(next(v["inventoryItem"]["id"] for v in _variants(shop) if v["sku"] == sku))
 
 
-def _quantity(gid: str, qty: int, compare: int | None) -> dict:
+def _quantity(gid: str, qty: int, compare: int | None) -> dict[str, Any]:
     return {
         "inventoryItemId": gid,
         "locationId": LOCATION,
