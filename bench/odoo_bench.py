@@ -17,66 +17,21 @@ Goals: one order of any line count <= 4 RPCs; a batch of 200 <= 0.1 RPC per orde
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox_proc import free_port, sandbox_total, start_sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_MS = 20
 PER_RECORD_MS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_sandbox(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.odoo",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(LATENCY_MS),
-            "--per-record-ms",
-            str(PER_RECORD_MS),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(
-                f"sandbox exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            )
-        try:
-            stats(f"http://127.0.0.1:{port}")
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("sandbox did not start")
-
-
-def stats(url: str) -> int:
-    with urllib.request.urlopen(f"{url}/__sandbox__/stats", timeout=5) as resp:
-        return int(json.loads(resp.read())["total"])
 
 
 def parse_args() -> argparse.Namespace:
@@ -119,9 +74,12 @@ def main() -> None:
     from apps.odoo.gateway import OdooGateway
 
     call_command("createcachetable", verbosity=0)
-    proc = None if external else start_sandbox(int(url.rsplit(":", 1)[1]))
+    proc = None
+    if not external:
+        port = int(url.rsplit(":", 1)[1])
+        proc = start_sandbox(port, latency_ms=LATENCY_MS, per_record_ms=PER_RECORD_MS)
     counted = [0]
-    rpcs: Callable[[], int] = (lambda: counted[0]) if external else (lambda: stats(url))
+    rpcs: Callable[[], int] = (lambda: counted[0]) if external else (lambda: sandbox_total(url))
     run_tag = uuid.uuid4().hex[:8] if external else "run"
     version = ""
     try:

@@ -18,64 +18,20 @@ Goals (issue 6): hub >= 10x the naive orders/s, and <= 0.1 RPC per order.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from sandbox_proc import free_port, sandbox_total, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_MS = 20
 PER_RECORD_MS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def sandbox_total(url: str) -> int:
-    with urllib.request.urlopen(f"{url}/__sandbox__/stats", timeout=5) as resp:
-        return int(json.loads(resp.read())["total"])
-
-
-def start_sandbox(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.odoo",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(LATENCY_MS),
-            "--per-record-ms",
-            str(PER_RECORD_MS),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(
-                f"sandbox exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            )
-        try:
-            sandbox_total(f"http://127.0.0.1:{port}")
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("sandbox did not start")
 
 
 def payload(n: int) -> dict[str, Any]:
@@ -125,7 +81,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    proc = start_sandbox(port)
+    proc = start_sandbox(port, latency_ms=LATENCY_MS, per_record_ms=PER_RECORD_MS)
     worker: subprocess.Popen[bytes] | None = None
     try:
         from apps.mappings.models import Binding
