@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +50,9 @@ def _id(value: Any) -> str:
     return "" if value is None or isinstance(value, (dict, list)) else str(value)
 
 
-class Receiver:
+class Receiver(ABC):
+    """One platform's way of signing and describing a delivery."""
+
     kind: str
     signature_header: str
     # Headers worth keeping with the event (never the signature: it is useless once verified).
@@ -62,14 +65,20 @@ class Receiver:
     def is_ping(self, body: bytes, headers: Mapping[str, str]) -> bool:
         return False
 
+    @abstractmethod
     def verify(self, *, body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> None:
-        raise NotImplementedError
+        """Raise Refusal unless one of `secrets` signed `body`."""
 
     def check_channel(self, *, channel: Channel, headers: Mapping[str, str]) -> None:
-        """Checks on unsigned headers that must agree with the channel's configuration."""
+        """Checks on unsigned headers that must agree with the channel's configuration.
 
+        None by default; Shopify checks its shop domain.
+        """
+        return None
+
+    @abstractmethod
     def describe(self, *, body: bytes, payload: Any, headers: Mapping[str, str]) -> Delivery:
-        raise NotImplementedError
+        """Topic, dedupe key and business references of a verified delivery."""
 
     def kept(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {h.lower(): headers[h] for h in self.kept_headers if h in headers}
