@@ -620,13 +620,25 @@ def _claim(*, limit: int, token: str, now: dt.datetime) -> list[int]:
     return rows
 
 
+def _due_now(now: dt.datetime) -> Any:
+    return ChannelOrder.objects.filter(
+        Q(state=OrderState.READY) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    )
+
+
 def order_push_due(*, limit: int | None = None) -> int:
     """Claim up to `limit` due orders and push them to Odoo together. Returns orders claimed."""
     cache.delete(ENQUEUE_KEY)  # from now on, new ready orders need a new ring
     limit = int(limit or _setting("HUB_ORDER_PUSH_BATCH", 100))
     token = uuid.uuid4().hex
-    ids = _claim(limit=limit, token=token, now=timezone.now())
+    now = timezone.now()
+    ids = _claim(limit=limit, token=token, now=now)
     if not ids:
+        # SKIP LOCKED passes over a ready row that another transaction holds at this instant
+        # (a duplicate delivery upserting it). That transaction may not ring again, so look
+        # once more without skipping and ring shortly if a due row is still waiting.
+        if _due_now(now).exists():
+            push_due_ring(countdown=1)
         return 0
     if len(ids) >= limit:
         # A full batch: more may be waiting. Ring now, not after the push, so another worker
@@ -646,6 +658,9 @@ def order_push_due(*, limit: int | None = None) -> int:
         _push_shadow(rows=shadow, token=token)
     if live:
         _push_group(rows=live, token=token)
+    if len(ids) < limit and _due_now(timezone.now()).exists():
+        # Rows skipped while locked (see above) are still due: ring for them.
+        push_due_ring(countdown=1)
     return len(ids)
 
 
