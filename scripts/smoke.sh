@@ -33,5 +33,7 @@ for _ in $(seq 1 120); do
 done
 [ "$state" = done ] || { echo "pipeline check did not complete"; tail -80 "$log"; exit 1; }
 curl -fsS "$base/api/schema/" >/dev/null
-curl -fsS "$base/metrics" | grep -q hub_http_requests_total
+# Read the whole page first: `grep -q` stops reading early, which fails curl under pipefail.
+metrics=$(curl -fsS "$base/metrics")
+grep -q hub_http_requests_total <<<"$metrics"
 echo "smoke: pipeline check $cid done; readyz, schema and metrics answered"
