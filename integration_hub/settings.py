@@ -274,7 +274,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("HUB_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("HUB_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# "task-sent" events cost a second broker publish for every task sent, on the hottest path (each
+# accepted webhook rings one task). Flower still sees every task from the worker's own events
+# (received, started, succeeded); turn this on only to see tasks that no worker has taken yet.
+CELERY_TASK_SEND_SENT_EVENT = env.bool("HUB_CELERY_SENT_EVENTS", default=False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ALWAYS_EAGER = env.bool("HUB_CELERY_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -296,6 +299,9 @@ if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 10**9) <= max(
 HUB_LEDGER_LEASE_SECONDS = env.int("HUB_LEDGER_LEASE_SECONDS", default=60)
 HUB_LEDGER_MAX_ATTEMPTS = env.int("HUB_LEDGER_MAX_ATTEMPTS", default=10)
 HUB_LEDGER_RING_GRACE_SECONDS = env.int("HUB_LEDGER_RING_GRACE_SECONDS", default=30)
+# Accepted events ring the workers through one coalesced message per window per process
+# (apps/ledger/doorbell.py); 0 sends one message per event.
+HUB_DOORBELL_WINDOW_MS = env.int("HUB_DOORBELL_WINDOW_MS", default=20)
 HUB_LEDGER_BACKOFF_CAP_SECONDS = env.int("HUB_LEDGER_BACKOFF_CAP_SECONDS", default=3600)
 # Order push: orders per batch, the lease on a claimed batch, retry backoff while Odoo fails,
 # the default shipping product, and how long Idempotency-Key answers are kept.

@@ -304,10 +304,27 @@ def mark_rung(model: type[WorkRow], *, pks: list[Any]) -> None:
     model._default_manager.filter(pk__in=pks).update(rung_at=timezone.now())
 
 
-def ring_candidates(model: type[W], *, grace_seconds: float, limit: int) -> list[Any]:
-    """Row ids the sweeper should enqueue: due or lease-expired, and not rung recently."""
+def ring_candidates(
+    model: type[W],
+    *,
+    grace_seconds: float,
+    limit: int,
+    unrung_grace_seconds: float = 0.0,
+    unrung_only: bool = False,
+) -> list[Any]:
+    """Row ids the sweeper should enqueue: due or lease-expired, and not rung recently.
+
+    A row never rung (rung_at NULL) qualifies once it is `unrung_grace_seconds` old: kinds
+    whose rows are rung by a coalesced doorbell give it that long before the sweeper steps in.
+    `unrung_only` selects just the never-rung rows (the doorbell's drain).
+    """
     now = timezone.now()
-    quiet = Q(rung_at__isnull=True) | Q(rung_at__lt=now - timedelta(seconds=grace_seconds))
+    if unrung_only:
+        quiet = Q(rung_at__isnull=True)
+    else:
+        quiet = Q(
+            rung_at__isnull=True, created_at__lt=now - timedelta(seconds=unrung_grace_seconds)
+        ) | Q(rung_at__lt=now - timedelta(seconds=grace_seconds))
     qs = model._default_manager.filter(claimable_q(model, now), quiet).order_by("pk")
     return list(qs.values_list("pk", flat=True)[:limit])
 

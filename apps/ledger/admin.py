@@ -25,9 +25,9 @@ class InboundEventAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "received_at",
         "next_attempt_at",
     )
-    list_filter = ("state", "channel_code", "topic")
+    # A date filter rather than date_hierarchy: the hierarchy aggregates over the whole table.
+    list_filter = ("state", "channel_code", "topic", "received_at")
     search_fields = ("dedupe_key", "external_ref", "entity_key", "correlation_id")
-    date_hierarchy = "received_at"
     actions = ("action_replay", "action_replay_dry_run")
     exclude = ("body",)
     readonly_fields = (

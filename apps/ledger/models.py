@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from apps.core.workrow import WorkRow
+from apps.core.workrow import WorkRow, WorkState
 
 
 class InboundEvent(WorkRow):
@@ -15,17 +15,28 @@ class InboundEvent(WorkRow):
     instead of creating a second unit of work.
     """
 
+    # Every webhook and API post inserts one row here, so each index is paid on the hottest path.
+    # Only what the machinery needs is indexed: the dedupe key (unique), due rows, and per-entity
+    # order. The inherited single-column indexes and their varchar_pattern_ops twins are dropped;
+    # the admin lists newest first by id (monotonic, so the same order as received_at) and
+    # filters by channel through the unique index's leading column. Replays by time range scan
+    # the channel's rows, which is fine for an operator's one-off command.
+    state = models.CharField(max_length=16, choices=WorkState.choices, default=WorkState.PENDING)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    entity_key = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
     channel_code = models.CharField(max_length=64)
-    topic = models.CharField(max_length=128, db_index=True)
+    topic = models.CharField(max_length=128)
     dedupe_key = models.CharField(max_length=255)
     body = models.BinaryField()
     headers = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    received_at = models.DateTimeField(default=timezone.now)
     payload_hash = models.CharField(max_length=64)
-    external_ref = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    external_ref = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
-        ordering = ["-received_at"]
+        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel_code", "dedupe_key"], name="ledger_event_channel_dedupe"
@@ -33,7 +44,7 @@ class InboundEvent(WorkRow):
         ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="ledger_event_due"),
-            models.Index(fields=["channel_code", "topic", "received_at"], name="ledger_event_ct"),
+            models.Index(fields=["entity_key", "state"], name="ledger_event_entity"),
         ]
 
     def __str__(self) -> str:

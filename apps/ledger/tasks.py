@@ -17,6 +17,12 @@ def process_event(event_id: int) -> str:
     return services.event_process(event_id=event_id)
 
 
+@shared_task(base=HubTask, name="ledger.drain_events")
+def drain_events() -> int:
+    # Rung by the coalesced doorbell after events are recorded (apps/ledger/doorbell.py).
+    return services.events_drain()
+
+
 @periodic_job(
     name="ledger.sweep",
     every_seconds=5,

@@ -9,10 +9,10 @@ mismatch · 404 unknown channel (or b2b_api, which has no webhooks) · 413 body 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -127,8 +127,10 @@ def _receive(request: HttpRequest, kind: str, channel_code: str) -> JsonResponse
         raise Refusal(503, "channel_paused", "the channel is paused; retry later")
     receiver.check_channel(channel=channel, headers=request.headers)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # orjson: the parse is on every request and is a fifth of the Python time with the
+        # standard library; it is also strict (no NaN, invalid UTF-8 refused), which suits us.
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise Refusal(400, "invalid_json", f"the body is not JSON: {exc}", field="body")
     delivery = receiver.describe(body=body, payload=payload, headers=request.headers)
     event_id, created = webhook_record(

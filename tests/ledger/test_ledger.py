@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -37,26 +38,26 @@ def test_record_is_idempotent_per_channel_and_dedupe_key(django_capture_on_commi
     assert first.payload_hash and bytes(first.body).startswith(b"{")
 
 
-def test_insert_race_returns_the_original_inside_the_callers_transaction(monkeypatch):
-    # given a concurrent delivery committed between our duplicate check and our insert
+def test_duplicate_inside_the_callers_transaction_leaves_it_usable():
+    # given a delivery already recorded
     first = record("test.effect", dedupe="d-race")
-    real_filter = InboundEvent.objects.filter
-    calls = {"n": 0}
-
-    def blind_first_check(*args, **kwargs):
-        calls["n"] += 1
-        qs = real_filter(*args, **kwargs)
-        return qs.none() if calls["n"] == 1 else qs
-
-    monkeypatch.setattr(InboundEvent.objects, "filter", blind_first_check)
-    # when we try to insert it ourselves in an open transaction
+    # when the same delivery is recorded again inside an open transaction
     with transaction.atomic():
         event, created = services.inbound_event_record(
             channel_code="shop1", topic="test.effect", dedupe_key="d-race", body=b"{}", headers={}
         )
-        # then the savepoint absorbed the unique violation and the transaction is still usable
+        # then no statement failed (ON CONFLICT DO NOTHING): the transaction is still usable
         assert InboundEvent.objects.count() == 1
     assert not created and event.pk == first.pk
+
+
+def test_recorded_row_reads_back_whole():
+    # the single-statement insert writes every column the model would have written
+    event = record("test.effect", dedupe="d-whole")
+    row = InboundEvent.objects.get(pk=event.pk)
+    assert (row.channel_code, row.topic, row.dedupe_key) == ("shop1", "test.effect", "d-whole")
+    assert row.state == WorkState.PENDING and row.next_attempt_at is not None
+    assert row.payload_hash == event.payload_hash and bytes(row.body) == bytes(event.body)
 
 
 def test_broker_down_at_commit_is_swallowed_and_the_row_stays_due(monkeypatch, caplog):
@@ -166,7 +167,7 @@ def test_sweeper_rerings_due_and_expired_rows_but_not_recent_ones(settings, monk
     settings.HUB_LEDGER_RING_GRACE_SECONDS = 10
     rung: list[int] = []
     monkeypatch.setattr(services, "work_ring", lambda *, model, pk, countdown=None: rung.append(pk))
-    fresh = record("test.effect")  # just rung by on_commit: left alone
+    fresh = record("test.effect")  # just recorded: the doorbell's drain rings it, not the sweeper
     lost = record("test.effect")
     crashed = record("test.effect")
     past = timezone.now() - timedelta(minutes=5)
@@ -180,6 +181,57 @@ def test_sweeper_rerings_due_and_expired_rows_but_not_recent_ones(settings, monk
     assert sorted(rung) == sorted([lost.pk, crashed.pk])
     assert first["ledger.inboundevent"] == 2 and second["ledger.inboundevent"] == 0
     assert fresh.pk not in rung
+
+
+def test_an_unrung_event_is_swept_after_the_grace(settings, monkeypatch):
+    settings.HUB_LEDGER_RING_GRACE_SECONDS = 10
+    rung: list[int] = []
+    monkeypatch.setattr(services, "work_ring", lambda *, model, pk, countdown=None: rung.append(pk))
+    # given an event whose doorbell never reached a worker (process killed inside the window)
+    orphan = record("test.effect")
+    InboundEvent.objects.filter(pk=orphan.pk).update(
+        created_at=timezone.now() - timedelta(minutes=1)
+    )
+    # then the sweeper rings it
+    services.work_sweep()
+    assert rung == [orphan.pk]
+
+
+def test_drain_rings_each_unrung_event_once(monkeypatch):
+    rung: list[int] = []
+    monkeypatch.setattr(services, "work_ring", lambda *, model, pk, countdown=None: rung.append(pk))
+    a, b = record("test.effect"), record("test.effect")
+    already = record("test.effect")
+    InboundEvent.objects.filter(pk=already.pk).update(rung_at=timezone.now())
+    # when the drain runs twice
+    assert services.events_drain() == 2
+    assert services.events_drain() == 0
+    # then it rang the two unrung events once each, and stamped them
+    assert sorted(rung) == sorted([a.pk, b.pk])
+    assert not InboundEvent.objects.filter(rung_at__isnull=True).exists()
+
+
+def test_doorbell_coalesces_a_burst_into_few_messages(settings, monkeypatch):
+    from apps.ledger import doorbell
+
+    settings.HUB_DOORBELL_WINDOW_MS = 50
+    sent: list[float] = []
+    done = threading.Event()
+
+    def fake_send() -> bool:
+        sent.append(time.monotonic())
+        done.set()
+        return True
+
+    monkeypatch.setattr(doorbell, "send_drain", fake_send)
+    bell = doorbell._Doorbell()
+    # when 200 events are accepted in a burst
+    for _ in range(200):
+        bell.ring()
+    # then one message (or two, if the burst straddled a window) is sent, within the window
+    assert done.wait(2.0)
+    time.sleep(0.15)
+    assert 1 <= len(sent) <= 2
 
 
 @pytest.mark.django_db(transaction=True)
