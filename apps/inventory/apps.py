@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
+
+
+class InventoryConfig(AppConfig):
+    name = "apps.inventory"
+    label = "inventory"
+    verbose_name = "Inventory"
+
+    def ready(self) -> None:
+        from django.apps import apps
+        from django.db.models.signals import post_save
+
+        from apps.orders.models import ChannelOrder, OrderTransition
+
+        from . import tasks  # noqa: F401  register the tasks and periodic jobs
+
+        # An order accepted (created) or moved (every transition writes a history row, even
+        # though the state itself changes by a conditional UPDATE): its SKUs' ATP changed.
+        post_save.connect(_order_saved, sender=ChannelOrder, dispatch_uid="inventory.order_saved")
+        post_save.connect(
+            _transition_saved, sender=OrderTransition, dispatch_uid="inventory.order_moved"
+        )
+        try:  # INV-PUBLISH's modules, when present
+            from . import publishers  # noqa: F401
+        except ImportError:  # pragma: no cover
+            pass
+        if apps.is_installed("apps.ledger"):
+            from apps.ledger import services as ledger
+
+            from . import handlers
+
+            handlers.register(ledger.register_event_handler)
+
+
+def _order_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if created:
+        from .detection import order_touched
+
+        order_touched(order_id=instance.pk)
+
+
+def _transition_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if created:
+        from .detection import order_touched
+
+        order_touched(order_id=instance.order_id)
