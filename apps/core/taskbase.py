@@ -10,7 +10,7 @@ from celery import Task
 from celery.exceptions import Ignore
 from django.conf import settings
 
-from .errors import LockContention, TransientError
+from .errors import LockContention, RateLimited, TransientError
 from .metrics import TASK_RETRIES
 from .retry import backoff_delay
 
@@ -39,13 +39,15 @@ class HubTask(Task):  # type: ignore[misc,type-arg]
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
-        except LockContention as exc:
+        except (LockContention, RateLimited) as exc:
             if self.request.called_directly:
                 raise
-            # Contention does not spend an attempt: re-send with the same retry count.
+            # Contention, and a channel telling us to slow down, do not spend an attempt: they
+            # say nothing about whether the work can succeed. Re-send with the same retry count.
             countdown = exc.retry_after or random.uniform(0.2, 2.0)
-            TASK_RETRIES.labels(self.name, self._queue(), "contention").inc()
-            logger.info("task %s contended, re-queued in %.1fs", self.name, countdown)
+            reason = "rate_limited" if isinstance(exc, RateLimited) else "contention"
+            TASK_RETRIES.labels(self.name, self._queue(), reason).inc()
+            logger.info("task %s %s, re-queued in %.1fs", self.name, reason, countdown)
             self.signature_from_request(
                 countdown=min(countdown, settings.HUB_MAX_COUNTDOWN),
                 retries=self.request.retries,
