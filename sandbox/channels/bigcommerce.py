@@ -8,6 +8,8 @@ errors are problem documents ``{status, title, type, errors}``; v2 errors are li
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import math
 import re
 import time
@@ -92,7 +94,7 @@ class BigCommerce:
         st = self.store
         with st.lock:
             oid = int(data.get("id") or st.new_order_id())
-            now = time.time()
+            now = float(data.get("updated_at_ts") or time.time())
             status_id = int(data.get("status_id", 11))
             products: list[dict[str, Any]] = []
             subtotal = 0.0
@@ -155,6 +157,7 @@ class BigCommerce:
                 "coupons": {"url": f"{base}/coupons", "resource": f"/orders/{oid}/coupons"},
                 "_products": products,
                 "_shipments": [],
+                "_modified": now,
             }
             st.orders[oid] = order
             return {"id": oid}
@@ -348,9 +351,111 @@ class BigCommerce:
             return self._adjust(body, absolute=True)
         if parts == ["inventory", "adjustments", "relative"] and m == "POST":
             return self._adjust(body, absolute=False)
+        if parts[0] == "hooks":
+            return self._hooks(req, parts, body)
         resp = problem(404, "Not Found")
         resp.op = f"{m} v3/{route}"
         return resp
+
+    def _hooks(self, req: Request, parts: list[str], body: Any) -> Response:
+        """``/v3/hooks`` list (``is_active`` filter) and create; ``/v3/hooks/<id>`` read, update
+        (``is_active``, ``destination``, ``headers``) and delete. One hook per scope and
+        destination, as on BigCommerce."""
+        hooks: dict[int, dict[str, Any]] = self.store.extra.setdefault("hooks", {})
+        m, data = req.method, body if isinstance(body, dict) else {}
+        op = f"{m} v3/hooks" + ("/{id}" if len(parts) > 1 else "")
+        with self.store.lock:
+            if parts == ["hooks"] and m == "GET":
+                active = req.arg("is_active")
+                rows = [
+                    dict(h)
+                    for h in hooks.values()
+                    if active is None or str(h["is_active"]).lower() == active.lower()
+                ]
+                return self._page(req, rows, op)
+            if parts == ["hooks"] and m == "POST":
+                scope, dest = str(data.get("scope") or ""), str(data.get("destination") or "")
+                if not scope or not dest:
+                    resp = problem(422, "Input is invalid", {"scope": "required"})
+                elif not dest.startswith("https://"):  # BigCommerce: HTTPS on port 443 only
+                    resp = problem(422, "Input is invalid", {"destination": "must be an https URL"})
+                elif any(h["scope"] == scope and h["destination"] == dest for h in hooks.values()):
+                    resp = problem(
+                        422, "Hook already exists for this scope and destination", {"scope": scope}
+                    )
+                else:
+                    hid = max(hooks, default=24_000_000) + 1
+                    now = int(time.time())
+                    hooks[hid] = {
+                        "id": hid,
+                        "client_id": "standin_client_id",
+                        "store_hash": self.store_hash,
+                        "scope": scope,
+                        "destination": dest,
+                        "headers": dict(data.get("headers") or {}),
+                        "is_active": bool(data.get("is_active", True)),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    resp = Response(200, {"data": dict(hooks[hid]), "meta": {}})
+                resp.op = op
+                return resp
+            hook = hooks.get(int(parts[1])) if len(parts) == 2 and parts[1].isdigit() else None
+            if hook is None:
+                resp = problem(404, "The requested hook was not found.")
+            elif m == "GET":
+                resp = Response(200, {"data": dict(hook), "meta": {}})
+            elif m == "PUT":
+                for key in ("is_active", "destination", "headers"):
+                    if key in data:
+                        hook[key] = data[key]
+                hook["updated_at"] = int(time.time())
+                resp = Response(200, {"data": dict(hook), "meta": {}})
+            elif m == "DELETE":
+                del hooks[hook["id"]]
+                resp = Response(200, {"data": dict(hook), "meta": {}})
+            else:
+                resp = problem(405, "Method Not Allowed")
+        resp.op = op
+        return resp
+
+    def _list_orders(self, req: Request) -> Response:
+        """``GET /v2/orders``: ``min_date_modified`` (RFC 2822 or ISO 8601, inclusive),
+        ``sort`` (``date_modified:asc``, ``id:asc`` …), ``page``/``limit`` (max 250); an empty
+        page is 204, as v2 answers."""
+        since: float | None = None
+        raw = req.arg("min_date_modified")
+        if raw:
+            try:
+                when = (
+                    email.utils.parsedate_to_datetime(raw)
+                    if "," in raw
+                    else dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                )
+            except (TypeError, ValueError):
+                return v2_error(400, "The field 'min_date_modified' is invalid.")
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            since = when.timestamp()
+        field, _, direction = (req.arg("sort") or "id:asc").partition(":")
+        key = "_modified" if field == "date_modified" else "id"
+        page = int_or_none(req.arg("page", "1")) or 1
+        limit = min(MAX_LIMIT, int_or_none(req.arg("limit", "50")) or 50)
+        with self.store.lock:
+            rows = sorted(
+                (
+                    o
+                    for o in self.store.orders.values()
+                    if since is None or int(o["_modified"]) >= since
+                ),
+                key=lambda o: (o[key], o["id"]),
+                reverse=direction == "desc",
+            )
+            chunk = [
+                {k: v for k, v in o.items() if not k.startswith("_")}
+                for o in rows[(page - 1) * limit : page * limit]
+            ]
+        return Response(200, chunk) if chunk else Response(204)
 
     def _inventory_items(self, req: Request) -> Response:
         st = self.store
@@ -482,6 +587,10 @@ class BigCommerce:
         st = self.store
         parts = route.split("/")
         m = req.method
+        if parts == ["orders"] and m == "GET":
+            resp = self._list_orders(req)
+            resp.op = "GET v2/orders"
+            return resp
         if len(parts) >= 2 and parts[0] == "orders" and parts[1].isdigit():
             oid = int(parts[1])
             with st.lock:
@@ -521,7 +630,8 @@ class BigCommerce:
             order["status"] = order["custom_status"] = STATUSES[sid]
         if "staff_notes" in data:
             order["staff_notes"] = str(data["staff_notes"] or "")
-        order["date_modified"] = rfc2822(time.time())
+        order["_modified"] = time.time()
+        order["date_modified"] = rfc2822(order["_modified"])
         return Response(200, {k: v for k, v in order.items() if not k.startswith("_")})
 
     def _create_shipment(self, order: dict[str, Any], data: dict[str, Any]) -> Response:

@@ -1,5 +1,6 @@
 """Shopify Admin API stand-in: GraphQL (``/admin/api/<version>/graphql.json``) plus the two
-legacy REST inventory endpoints.
+legacy REST inventory endpoints, ``orders.json`` (the REST Order resource, cursor-paged) and
+``webhooks.json`` (webhook subscriptions, in memory).
 
 GraphQL answers go through ``graphql.Executor`` with the static ``SCHEMA`` below: the hub may
 select any listed field, in any shape, with aliases and fragments; anything else is an
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import json
 import re
 import time
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import graphql as gql
-from .base import Request, Response, iso_utc
+from .base import Request, Response, int_or_none, iso_utc
 from .ratelimit import LeakyBucket
 from .store import Item, Store
 
@@ -247,6 +249,11 @@ for _conn, _node_type in (
     SCHEMA[f"{_conn[:-10]}Edge"] = {"node": _node_type, "cursor": S}
 
 
+def iso_offset(ts: float) -> str:
+    """REST dates: ISO 8601 with a numeric offset (``2025-01-14T10:04:07+00:00``)."""
+    return dt.datetime.fromtimestamp(int(ts), dt.UTC).isoformat()
+
+
 def gid(kind: str, num: int | str) -> str:
     return f"gid://shopify/{kind}/{num}"
 
@@ -394,7 +401,7 @@ class Shopify:
                         "title": str(line.get("title") or line.get("sku") or "Item"),
                     }
                 )
-            now = time.time()
+            now = float(data.get("updated_at_ts") or time.time())
             order = {
                 "id": oid,
                 "name": str(data.get("name") or f"#{1000 + len(st.orders) + 1}"),
@@ -421,6 +428,9 @@ class Shopify:
                 "fulfillments": [],
                 "created_at": now,
                 "updated_at": now,
+                # The REST order as given (prices, totals, addresses the stand-in does not
+                # model): orders.json answers it with the stand-in's ids and times on top.
+                "_source": copy.deepcopy(data),
             }
             st.orders[oid] = order
             return {"id": oid, "admin_graphql_api_id": gid("Order", oid), "name": order["name"]}
@@ -527,6 +537,150 @@ class Shopify:
                 st.set_stock(item, available)
                 st.batch("REST inventory_levels/set", 1)
                 return Response(200, {"inventory_level": self._level_json(item)}, write=True)
+        if rest == "orders.json" and req.method == "GET":
+            return self._rest_orders(req)
+        if rest == "webhooks.json" or rest.startswith("webhooks/"):
+            return self._rest_webhooks(req, rest)
+        return Response(404, {"errors": "Not Found"})
+
+    # -- REST orders and webhook subscriptions ------------------------------------------------
+    def _rest_order_json(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The REST Order resource (what ``orders/*`` webhooks carry)."""
+        source = order.get("_source") or {}
+        out = {k: v for k, v in source.items() if k != "updated_at_ts"}
+        out.update(
+            {
+                "id": order["id"],
+                "admin_graphql_api_id": gid("Order", order["id"]),
+                "name": order["name"],
+                "note": order["note"],
+                "tags": ", ".join(sorted(order["tags"])),
+                "financial_status": str(order["financial_status"]).lower(),
+                "created_at": iso_offset(order["created_at"]),
+                "updated_at": iso_offset(order["updated_at"]),
+            }
+        )
+        if not source.get("line_items"):
+            out["line_items"] = [
+                {"id": ln["id"], "sku": ln["sku"], "quantity": ln["quantity"], "title": ln["title"]}
+                for ln in order["line_items"]
+            ]
+        return out
+
+    def _rest_orders(self, req: Request) -> Response:
+        """``GET orders.json``: ``updated_at_min`` (inclusive), ``status``, ``order``, ``limit``
+        (max 250) and cursor paging through the ``Link`` header (``page_info``), which, as on
+        Shopify, may not be combined with the filters it already carries."""
+        limit = int_or_none(req.arg("limit", "50"))
+        if limit is None or not 1 <= limit <= 250:
+            return Response(400, {"errors": {"limit": ["must be between 1 and 250"]}})
+        page_info = req.arg("page_info")
+        filters = {k: req.arg(k) for k in ("updated_at_min", "status", "order") if req.arg(k)}
+        after: list[Any] | None = None
+        if page_info:
+            if filters:
+                return Response(
+                    400, {"errors": "page_info cannot be combined with other filter parameters"}
+                )
+            try:
+                cursor = json.loads(base64.urlsafe_b64decode(page_info.encode()))
+                filters, after = dict(cursor["filters"]), list(cursor["after"])
+            except (ValueError, KeyError, TypeError):
+                return Response(400, {"errors": {"page_info": ["Invalid value."]}})
+        since: float | None = None
+        if filters.get("updated_at_min"):
+            try:
+                since = dt.datetime.fromisoformat(
+                    str(filters["updated_at_min"]).replace("Z", "+00:00")
+                ).timestamp()
+            except ValueError:
+                return Response(400, {"errors": {"updated_at_min": ["is invalid"]}})
+        status = filters.get("status", "open")
+        by_updated = str(filters.get("order", "")).startswith("updated_at")
+
+        def key(o: dict[str, Any]) -> list[Any]:
+            return [int(o["updated_at"]), o["id"]] if by_updated else [o["id"]]
+
+        with self.store.lock:
+            rows = sorted(
+                (
+                    o
+                    for o in self.store.orders.values()
+                    if (since is None or int(o["updated_at"]) >= since)
+                    and (
+                        status == "any" or (status == "open") != bool(o["_source"].get("closed_at"))
+                    )
+                ),
+                key=key,
+            )
+            if after is not None:
+                rows = [o for o in rows if key(o) > after]
+            chunk = rows[:limit]
+            body = {"orders": [self._rest_order_json(o) for o in chunk]}
+        headers: dict[str, str] = {}
+        if len(rows) > limit:
+            token = base64.urlsafe_b64encode(
+                json.dumps({"filters": filters, "after": key(chunk[-1])}).encode()
+            ).decode()
+            headers["Link"] = (
+                f'<http://{req.host}{req.path}?limit={limit}&page_info={token}>; rel="next"'
+            )
+        return Response(200, body, headers, op="REST GET orders.json")
+
+    def _rest_webhooks(self, req: Request, rest: str) -> Response:
+        """``webhooks.json`` (GET list, POST create) and ``webhooks/<id>.json`` (GET, DELETE).
+
+        Shopify has no disabled state: a subscription that keeps failing is deleted.
+        """
+        hooks: dict[int, dict[str, Any]] = self.store.extra.setdefault("webhooks", {})
+        m = re.fullmatch(r"webhooks/(\d+)\.json", rest)
+        with self.store.lock:
+            if rest == "webhooks.json" and req.method == "GET":
+                topic = req.arg("topic")
+                rows = [h for h in hooks.values() if not topic or h["topic"] == topic]
+                return Response(200, {"webhooks": copy.deepcopy(rows)})
+            if rest == "webhooks.json" and req.method == "POST":
+                try:
+                    data = (req.json() or {}).get("webhook") or {}
+                except (ValueError, AttributeError):
+                    return Response(400, {"errors": {"webhook": ["Required parameter missing"]}})
+                topic, address = str(data.get("topic") or ""), str(data.get("address") or "")
+                errors: dict[str, list[str]] = {}
+                if not topic:
+                    errors["topic"] = ["can't be blank"]
+                if not address:
+                    errors["address"] = ["can't be blank"]
+                elif not address.startswith("https://"):
+                    # Shopify delivers over HTTPS only.
+                    errors["address"] = [f"protocol {address.split('//')[0]}// is not supported"]
+                elif any(h["topic"] == topic and h["address"] == address for h in hooks.values()):
+                    errors["address"] = ["for this topic has already been taken"]
+                if errors:
+                    return Response(422, {"errors": errors}, write=True)
+                now = iso_offset(time.time())
+                hid = 1_047_000_000 + len(hooks) + 1
+                while hid in hooks:
+                    hid += 1
+                hooks[hid] = {
+                    "id": hid,
+                    "address": address,
+                    "topic": topic,
+                    "created_at": now,
+                    "updated_at": now,
+                    "format": str(data.get("format") or "json"),
+                    "fields": list(data.get("fields") or []),
+                    "metafield_namespaces": [],
+                    "api_version": VERSION_RE.match(req.path).group(1),  # type: ignore[union-attr]
+                    "private_metafield_namespaces": [],
+                }
+                return Response(201, {"webhook": copy.deepcopy(hooks[hid])}, write=True)
+            if m is not None and int(m.group(1)) in hooks:
+                hid = int(m.group(1))
+                if req.method == "GET":
+                    return Response(200, {"webhook": copy.deepcopy(hooks[hid])})
+                if req.method == "DELETE":
+                    del hooks[hid]
+                    return Response(200, {}, write=True)
         return Response(404, {"errors": "Not Found"})
 
     # -- GraphQL --------------------------------------------------------------------------------

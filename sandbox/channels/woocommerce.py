@@ -26,6 +26,7 @@ BATCH_LIMIT = (
     100  # woocommerce_rest_batch_items_limit default (WC_REST_Controller::check_batch_limit)
 )
 MAX_PER_PAGE = 100  # WordPress REST collection maximum
+WEBHOOK_STATUSES = ("active", "paused", "disabled")
 PREFIX = "/wp-json/wc/v3/"
 ORDER_STATUSES = {
     "pending",
@@ -77,12 +78,14 @@ class WooCommerce:
         st = self.store
         with st.lock:
             oid = int(data.get("id") or st.new_order_id())
-            now = time.time()
+            now = float(data.get("updated_at_ts") or time.time())
             lines = []
             for n, line in enumerate(data.get("line_items") or [], start=1):
                 item = st.items.get(str(line.get("sku") or ""))
                 lines.append(
                     {
+                        # Fields the stand-in does not model (subtotal, taxes) stay as given.
+                        **{k: v for k, v in line.items() if k != "id"},
                         "id": oid * 100 + n,
                         "name": item.name if item else str(line.get("sku") or "Item"),
                         "product_id": item.product_id if item else 0,
@@ -93,14 +96,21 @@ class WooCommerce:
                         "total": str(line.get("total") or "0.00"),
                     }
                 )
+            given = {
+                k: v
+                for k, v in data.items()
+                if k not in ("id", "updated_at_ts", "line_items") and not k.startswith("_")
+            }
             order = {
+                # A full wc/v3 order may be seeded: what the stand-in does not model is kept.
+                **given,
                 "id": oid,
                 "parent_id": 0,
                 "number": str(oid),
                 "order_key": f"wc_order_{oid:x}standin",
                 "created_via": "checkout",
                 "status": str(data.get("status") or "pending"),
-                "currency": "USD",
+                "currency": str(data.get("currency") or "USD"),
                 "date_created": iso_naive(now),
                 "date_created_gmt": iso_naive(now),
                 "date_modified": iso_naive(now),
@@ -211,6 +221,10 @@ class WooCommerce:
                     return self._with_op(
                         self._update_variation(pid, vid, body), "PUT products/{id}/variations/{id}"
                     )
+        if parts == ["orders"] and m == "GET":
+            return self._with_op(self._list_orders(req), "GET orders")
+        if parts[0] == "webhooks":
+            return self._webhooks(req, parts, body)
         if len(parts) >= 2 and parts[0] == "orders" and parts[1].isdigit():
             oid = int(parts[1])
             if len(parts) == 2 and m == "GET":
@@ -576,6 +590,108 @@ class WooCommerce:
     # -- orders ---------------------------------------------------------------------------------
     def _order_json(self, order: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in order.items() if not k.startswith("_")}
+
+    def _list_orders(self, req: Request) -> Response:
+        """``GET orders``: ``modified_after`` (exclusive, as WordPress' date query), with
+        ``dates_are_gmt``; ``orderby`` id/date/modified, ``order`` asc/desc; paged."""
+        after: str | None = req.arg("modified_after")
+        gmt = (req.arg("dates_are_gmt") or "").lower() in ("1", "true")
+        if after:
+            after = after.replace("Z", "").split("+")[0]
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", after):
+                return wc_error(
+                    400,
+                    "rest_invalid_param",
+                    "Invalid parameter(s): modified_after",
+                    params={"modified_after": "Invalid date."},
+                )
+        field = "date_modified_gmt" if gmt else "date_modified"
+        orderby = {"modified": field, "id": "id"}.get(req.arg("orderby") or "", "date_created_gmt")
+        with self.store.lock:
+            rows = [
+                self._order_json(o)
+                for o in self.store.orders.values()
+                if o.get("status") != "trash" and (not after or o[field] > after)
+            ]
+        rows.sort(key=lambda o: (o[orderby], o["id"]), reverse=req.arg("order") != "asc")
+        return self._paged(req, rows)
+
+    def _webhooks(self, req: Request, parts: list[str], body: dict[str, Any]) -> Response:
+        """``/webhooks`` list (``status`` all/active/paused/disabled) and create; ``/webhooks/<id>``
+        read, update (``status``) and delete. The secret is write-only, as in WooCommerce."""
+        hooks: dict[int, dict[str, Any]] = self.store.extra.setdefault("webhooks", {})
+        m, op = req.method, f"{req.method} webhooks" + ("/{id}" if len(parts) > 1 else "")
+
+        def shown(h: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in h.items() if k != "secret"}
+
+        with self.store.lock:
+            if parts == ["webhooks"] and m == "GET":
+                status = req.arg("status") or "all"
+                rows = [shown(h) for h in hooks.values() if status in ("all", h["status"])]
+                return self._with_op(self._paged(req, rows), op)
+            if parts == ["webhooks"] and m == "POST":
+                topic = str(body.get("topic") or "")
+                if not body.get("delivery_url") or not topic:
+                    return self._with_op(
+                        wc_error(
+                            400,
+                            "rest_missing_callback_param",
+                            "Missing parameter(s): topic, delivery_url",
+                            params=["topic", "delivery_url"],
+                        ),
+                        op,
+                    )
+                status = str(body.get("status") or "active")
+                if status not in WEBHOOK_STATUSES:
+                    return self._with_op(
+                        wc_error(400, "rest_invalid_param", "Invalid parameter(s): status"), op
+                    )
+                hid = max(hooks, default=0) + 1
+                now = iso_naive(time.time())
+                resource, _, event = topic.partition(".")
+                hooks[hid] = {
+                    "id": hid,
+                    "name": str(body.get("name") or f"Webhook created on {now}"),
+                    "status": status,
+                    "topic": topic,
+                    "resource": resource,
+                    "event": event,
+                    "hooks": [f"woocommerce_{event}_{resource}"],
+                    "delivery_url": str(body["delivery_url"]),
+                    "secret": str(body.get("secret") or ""),
+                    "date_created": now,
+                    "date_created_gmt": now,
+                    "date_modified": now,
+                    "date_modified_gmt": now,
+                }
+                return self._with_op(Response(201, shown(hooks[hid])), op)
+            hook = hooks.get(int(parts[1])) if len(parts) == 2 and parts[1].isdigit() else None
+            if hook is None:
+                return self._with_op(
+                    wc_error(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID."), op
+                )
+            if m == "GET":
+                return self._with_op(Response(200, shown(hook)), op)
+            if m in ("PUT", "PATCH", "POST"):
+                if body.get("status") is not None and body["status"] not in WEBHOOK_STATUSES:
+                    return self._with_op(
+                        wc_error(400, "rest_invalid_param", "Invalid parameter(s): status"), op
+                    )
+                for key in ("name", "status", "delivery_url", "secret"):
+                    if body.get(key) is not None:
+                        hook[key] = str(body[key])
+                hook["date_modified"] = hook["date_modified_gmt"] = iso_naive(time.time())
+                return self._with_op(Response(200, shown(hook)), op)
+            if m == "DELETE":
+                del hooks[hook["id"]]
+                return self._with_op(Response(200, shown(hook)), op)
+        return self._with_op(
+            wc_error(
+                404, "rest_no_route", "No route was found matching the URL and request method."
+            ),
+            op,
+        )
 
     def _get_order(self, oid: int) -> Response:
         with self.store.lock:
