@@ -111,16 +111,17 @@ _pending = threading.local()
 def order_touched(*, order_id: int) -> None:
     """An order was accepted, moved, or reached Odoo: its SKUs' ATP changed.
 
-    Collected per transaction and marked once after commit, so a batch push of 100 orders
+    Collected per thread and marked after commit in one go, so a batch push of 100 orders
     costs one mark, not 100.
     """
     ids: set[int] | None = getattr(_pending, "ids", None)
     if ids is None:
         ids = _pending.ids = set()
-    first = not ids
     ids.add(order_id)
-    if first:
-        transaction.on_commit(_flush_orders)
+    # Every call registers a flush (a rolled-back transaction drops its callbacks, so a
+    # "register once" flag could strand ids); the first flush takes them all, the others find
+    # nothing to do.
+    transaction.on_commit(_flush_orders)
 
 
 def _flush_orders() -> None:

@@ -1,0 +1,59 @@
+"""POST /webhooks/odoo/<token>/ — stock hints from Odoo's "Send Webhook Notification".
+
+Odoo signs nothing, so the URL carries a long random token (settings.HUB_ODOO_WEBHOOK_TOKEN).
+The body is a hint, never a quantity to publish: it names products whose stock changed, the
+hub marks their SKUs dirty and answers 202 at once; the publication reads ATP from Odoo.
+
+Answers: 202 {"marked"} · 400 body not JSON · 404 unknown token (also when no token is set) ·
+413 body too large.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.inventory.detection import odoo_hint_receive
+
+from .metrics import WEBHOOKS
+from .receivers import Refusal
+from .views import read_body_bounded
+
+KIND = "odoo"
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
+def token_valid(token: str) -> bool:
+    """Constant-time check; digests of equal length, so the time says nothing about the token."""
+    expected = str(getattr(settings, "HUB_ODOO_WEBHOOK_TOKEN", "") or "")
+    same = hmac.compare_digest(_digest(token), _digest(expected or "\x00unset"))
+    return bool(expected) and same
+
+
+@csrf_exempt
+@require_POST
+def odoo_stock_hint(request: HttpRequest, token: str) -> JsonResponse:
+    try:
+        if not token_valid(token):
+            raise Refusal(404, "not_found", "no such endpoint")
+        body = read_body_bounded(request, settings.HUB_MAX_BODY_BYTES)
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise Refusal(400, "invalid_json", f"the body is not JSON: {exc}", field="body")
+    except Refusal as refusal:
+        WEBHOOKS.labels(KIND, refusal.error).inc()
+        data = {"error": refusal.error, "detail": refusal.detail}
+        return JsonResponse(data, status=refusal.status)
+    marked = odoo_hint_receive(body=payload)
+    WEBHOOKS.labels(KIND, "hint").inc()
+    return JsonResponse({"marked": marked}, status=202)

@@ -1,0 +1,99 @@
+"""GET /api/v1/inventory/: scopes, the token's channel only, stored vs live ATP."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.inventory.models import SkuStock
+from apps.sales_channels.services import api_token_create, channel_create
+from tests.orders.conftest import sandbox_settings  # noqa: F401  (fixture)
+
+from .core_helpers import free_qty, odoo_products, warehouse
+
+pytestmark = pytest.mark.django_db
+
+
+def bind(channel: Any, sku: str, pid: int) -> None:
+    from apps.mappings.models import Binding
+
+    Binding.objects.create(
+        channel=channel,
+        kind=Binding.Kind.PRODUCT,
+        external_id=f"x-{sku}",
+        external_code=sku,
+        odoo_model="product.product",
+        odoo_id=pid,
+    )
+
+
+@pytest.fixture
+def portal(sandbox_settings: Any) -> Any:  # noqa: F811
+    sb = sandbox_settings
+    pids = odoo_products(sb)
+    wh = warehouse(sb)
+    mine, _ = channel_create(code="portal", kind="b2b_api", warehouse_ids=[wh["id"]])
+    other, _ = channel_create(code="other", kind="b2b_api", warehouse_ids=[wh["id"]])
+    bind(mine, "RED", pids["WIDGET-RED"])
+    bind(other, "THEIRS", pids["SKU-001"])
+
+    def client(*scopes: str) -> APIClient:
+        _, raw = api_token_create(channel=mine, scopes=list(scopes))
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return c
+
+    return mine, pids, wh, client
+
+
+def test_inventory_api_returns_live_atp_for_own_skus_only(
+    portal: Any, sandbox_settings: Any
+) -> None:  # noqa: F811
+    channel, pids, wh, client = portal
+    resp = client("inventory:read").get("/api/v1/inventory/", {"sku": ["RED", "THEIRS", "NOPE"]})
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["channel"] == "portal"
+    assert [i["sku"] for i in body["items"]] == ["RED"]
+    item = body["items"][0]
+    assert item["source"] == "live" and item["computed_at"]
+    assert Decimal(item["atp"]) == max(
+        0, free_qty(sandbox_settings, pids["WIDGET-RED"], [wh["id"]]) // 1
+    )
+    # another channel's SKU is not visible: listed as not found, like an unknown one
+    assert body["not_found"] == ["THEIRS", "NOPE"]
+
+
+def test_inventory_api_serves_fresh_stored_value(portal: Any, sandbox_settings: Any) -> None:  # noqa: F811
+    channel, pids, _, client = portal
+    SkuStock.objects.create(
+        channel=channel,
+        sku="RED",
+        odoo_product_id=pids["WIDGET-RED"],
+        external_id="x-RED",
+        atp=42,
+        computed_at=timezone.now(),
+    )
+    sandbox_settings.reset_stats()
+    body = client("inventory:read").get("/api/v1/inventory/", {"sku": "RED"}).json()
+    assert body["items"][0]["atp"] == 42 and body["items"][0]["source"] == "stored"
+    assert not sandbox_settings.stats()["calls"]  # no Odoo call for a fresh value
+    # a dirty row is not served from storage
+    SkuStock.objects.filter(sku="RED").update(dirty=True)
+    body = client("inventory:read").get("/api/v1/inventory/", {"sku": "RED"}).json()
+    assert body["items"][0]["source"] == "live"
+
+
+def test_inventory_api_scopes_and_errors(portal: Any, sandbox_settings: Any) -> None:  # noqa: F811
+    _, _, _, client = portal
+    assert client("orders:read").get("/api/v1/inventory/", {"sku": "RED"}).status_code == 403
+    assert APIClient().get("/api/v1/inventory/", {"sku": "RED"}).status_code == 401
+    ok = client("inventory:read")
+    assert ok.get("/api/v1/inventory/").status_code == 400
+    sandbox_settings.set_faults(down=True)
+    down = ok.get("/api/v1/inventory/", {"sku": "RED"})
+    assert down.status_code == 503 and down.headers.get("Retry-After")
