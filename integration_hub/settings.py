@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.mappings",
     "apps.webhooks",
     "apps.orders",
+    "apps.inventory",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,7 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "orders.push*": "odoo",
     "odoo.*": "odoo",
     "orders.*": "intake",
+    "inventory.poll*": "odoo",
     "inventory.publish*": "channel_io",
     "inventory.*": "batch",
     "channels.*": "channel_io",
@@ -319,6 +321,15 @@ HUB_API_TOKEN_RATE = env.str("HUB_API_TOKEN_RATE", default="600/min")
 HUB_CHANNEL_CACHE_SECONDS = env.int("HUB_CHANNEL_CACHE_SECONDS", default=5)
 HUB_SHOPIFY_API_VERSION = env.str("HUB_SHOPIFY_API_VERSION", default="2025-01")
 HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)
+# Inventory: the Odoo stock poll period and its overlap, how long a first dirty mark waits to
+# gather a burst into one publication, the lease of one channel's publication, how old a stored
+# ATP the inventory API may serve, and the secret path token of POST /webhooks/odoo/<token>/.
+HUB_STOCK_POLL_SECONDS = env.float("HUB_STOCK_POLL_SECONDS", default=10.0)
+HUB_STOCK_POLL_OVERLAP_SECONDS = env.float("HUB_STOCK_POLL_OVERLAP_SECONDS", default=5.0)
+HUB_INVENTORY_COALESCE_SECONDS = env.float("HUB_INVENTORY_COALESCE_SECONDS", default=1.0)
+HUB_INVENTORY_PUBLISH_LEASE_SECONDS = env.int("HUB_INVENTORY_PUBLISH_LEASE_SECONDS", default=300)
+HUB_INVENTORY_API_MAX_AGE_SECONDS = env.int("HUB_INVENTORY_API_MAX_AGE_SECONDS", default=60)
+HUB_ODOO_WEBHOOK_TOKEN = env.str("HUB_ODOO_WEBHOOK_TOKEN", default="")
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY_BYTES
 
 # --- Logging ----------------------------------------------------------------------------------

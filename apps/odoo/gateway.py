@@ -139,6 +139,13 @@ class StockLevel:
 
 
 @dataclass(frozen=True)
+class StockChanges:
+    product_ids: list[int]
+    watermark: str  # newest write_date second seen (or the one asked for)
+    more: bool  # a page was full: call again from the watermark
+
+
+@dataclass(frozen=True)
 class PickingPage:
     pickings: list[dict[str, Any]]
     next_cursor: str | None
@@ -391,6 +398,121 @@ class OdooGateway:
                 )
         return out
 
+    def warehouses_ids(self) -> list[int]:
+        """Every active warehouse (ATP of a channel that names none sums over all of them)."""
+        return [int(i) for i in self.client.call("stock.warehouse", "search", [[]])]
+
+    def stock_changed_since(self, *, since: str, limit: int = 20000) -> StockChanges:
+        """Products whose quants, or done moves, were written at or after ``since``.
+
+        Two calls whatever the number of changes (quants, then done moves), each reading only
+        ``product_id`` and ``write_date``. ``since`` is an Odoo datetime second
+        ("YYYY-MM-DD HH:MM:SS"); callers pass their watermark minus an overlap and deduplicate,
+        because Odoo stamps write_date when a transaction starts, so a row can become visible
+        after newer ones. A full page returns ``more=True`` and a watermark of its last second,
+        so the next call continues from there.
+        """
+        product_ids: set[int] = set()
+        newest = since
+        more = False
+        for model, domain in (
+            ("stock.quant", [["write_date", ">=", since]]),
+            ("stock.move", [["state", "=", "done"], ["write_date", ">=", since]]),
+        ):
+            rows = self.client.call(
+                model,
+                "search_read",
+                [domain],
+                {
+                    "fields": ["product_id", "write_date"],
+                    "order": "write_date asc, id asc",
+                    "limit": limit,
+                },
+            )
+            for row in rows:
+                pid = m2o_id(row.get("product_id"))
+                if pid:
+                    product_ids.add(pid)
+            if rows:
+                newest = max(newest, _second(rows[-1]["write_date"]))
+            more = more or len(rows) >= limit
+        return StockChanges(product_ids=sorted(product_ids), watermark=newest, more=more)
+
+    def stock_webhook_ensure(
+        self,
+        *,
+        name: str,
+        url: str,
+        model: str = "stock.quant",
+        trigger_fields: Sequence[str] = ("quantity", "reserved_quantity"),
+        sent_fields: Sequence[str] = ("quantity", "reserved_quantity", "product_id", "location_id"),
+    ) -> tuple[int, bool]:
+        """Install (or find) a base.automation rule that POSTs changed records to ``url``.
+
+        The payload follows transcript 12 (Odoo 17 "Send Webhook Notification" server action).
+        Idempotent: a rule with the same name is reused, and its action's URL is updated when it
+        differs. Returns (automation id, created).
+        """
+        model_ids = self.client.call("ir.model", "search", [[["model", "=", model]]])
+        if not model_ids:
+            raise OdooConfigurationError(f"Odoo has no model {model} (is Inventory installed?)")
+        model_id = int(model_ids[0])
+        wanted = _unique([*trigger_fields, *sent_fields])
+        rows = self.client.call(
+            "ir.model.fields",
+            "search_read",
+            [[["model", "=", model], ["name", "in", wanted]]],
+            {"fields": ["name"]},
+        )
+        field_ids = {r["name"]: int(r["id"]) for r in rows}
+        missing = [f for f in wanted if f not in field_ids]
+        if missing:
+            raise OdooConfigurationError(f"{model} lacks fields {', '.join(missing)}")
+        found = self.client.call(
+            "base.automation",
+            "search_read",
+            [[["name", "=", name], ["model_id", "=", model_id]]],
+            {"fields": ["action_server_ids"], "context": {"active_test": False}},
+        )
+        if found:
+            rule = found[0]
+            action_ids = [int(a) for a in rule.get("action_server_ids") or []]
+            if action_ids:
+                actions = self.client.call(
+                    "ir.actions.server", "read", [action_ids, ["webhook_url"]]
+                )
+                stale = [a["id"] for a in actions if a.get("webhook_url") != url]
+                if stale:
+                    self.client.call("ir.actions.server", "write", [stale, {"webhook_url": url}])
+            self.client.call("base.automation", "write", [[rule["id"]], {"active": True}])
+            return int(rule["id"]), False
+        rule_id = self.client.call(
+            "base.automation",
+            "create",
+            [
+                {
+                    "name": name,
+                    "model_id": model_id,
+                    "trigger": "on_create_or_write",
+                    "trigger_field_ids": [[6, 0, [field_ids[f] for f in trigger_fields]]],
+                    "action_server_ids": [
+                        [
+                            0,
+                            0,
+                            {
+                                "name": f"{name}: POST to the hub",
+                                "model_id": model_id,
+                                "state": "webhook",
+                                "webhook_url": url,
+                                "webhook_field_ids": [[6, 0, [field_ids[f] for f in sent_fields]]],
+                            },
+                        ]
+                    ],
+                }
+            ],
+        )
+        return int(rule_id), True
+
     # --- sale orders ---------------------------------------------------------------------------
     def sale_orders_find(self, *, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
         """ref -> {id, state, name} for orders carrying our deterministic reference.
@@ -559,6 +681,37 @@ class OdooGateway:
                     "delivery_status": falsy_none(row.get("delivery_status")),
                     "invoice_status": falsy_none(row.get("invoice_status")),
                     "locked": bool(row.get("locked")) or row["state"] == "done",
+                }
+        return out
+
+    def sale_orders_totals(self, *, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """id -> {id, name, state, amount_total}: ONE read per chunk (the push binds the names
+        and reconciles the totals with the channel's)."""
+        out: dict[int, dict[str, Any]] = {}
+        for part in chunked(_unique(order_ids)):
+            for row in self.client.call(
+                "sale.order", "read", [part, ["name", "state", "amount_total"]]
+            ):
+                out[row["id"]] = {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "state": row["state"],
+                    "amount_total": row.get("amount_total"),
+                }
+        return out
+
+    def partners_credit(self, *, partner_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """id -> {credit_limit, use_partner_credit_limit, credit (open receivables)}: ONE read
+        per chunk, for the B2B credit hold."""
+        fields = ["credit_limit", "use_partner_credit_limit", "credit"]
+        out: dict[int, dict[str, Any]] = {}
+        for part in chunked(_unique(partner_ids)):
+            for row in self.client.call("res.partner", "read", [part, fields]):
+                out[row["id"]] = {
+                    "id": row["id"],
+                    "credit_limit": row.get("credit_limit") or 0,
+                    "use_partner_credit_limit": bool(row.get("use_partner_credit_limit")),
+                    "credit": row.get("credit") or 0,
                 }
         return out
 
