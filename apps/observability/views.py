@@ -32,7 +32,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 class _LiveCollector:
-    """Values read at scrape time: queue depth from the broker, open issues from the inbox."""
+    """Values read at scrape time: queue depth from the broker, open issues from the inbox,
+    stock freshness from inventory."""
 
     def collect(self):  # type: ignore[no-untyped-def]
         depth = GaugeMetricFamily("hub_queue_depth", "Messages waiting per queue", labels=["queue"])
@@ -53,6 +54,19 @@ class _LiveCollector:
         except Exception:  # noqa: S110  the database being down shows in /readyz
             pass
         yield issues
+        freshness = GaugeMetricFamily(
+            "hub_inventory_oldest_dirty_seconds",
+            "Stock freshness: age of the oldest SKU waiting for publication, per channel",
+            labels=["channel"],
+        )
+        try:
+            from apps.inventory.selectors import oldest_dirty_ages
+
+            for channel, age in oldest_dirty_ages().items():
+                freshness.add_metric([channel], age)
+        except Exception:  # noqa: S110  the database being down shows in /readyz
+            pass
+        yield freshness
 
 
 @never_cache

@@ -11,9 +11,11 @@ from rest_framework.test import APIClient
 
 from apps.inventory.models import SkuStock
 from apps.sales_channels.services import api_token_create, channel_create
-from tests.orders.conftest import sandbox_settings  # noqa: F401  (fixture)
+from tests.orders import conftest as orders_fixtures
 
 from .core_helpers import free_qty, odoo_products, warehouse
+
+sandbox_settings = orders_fixtures.sandbox_settings  # the sandbox-pointed settings fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,7 @@ def bind(channel: Any, sku: str, pid: int) -> None:
 
 
 @pytest.fixture
-def portal(sandbox_settings: Any) -> Any:  # noqa: F811
+def portal(sandbox_settings: Any) -> Any:
     sb = sandbox_settings
     pids = odoo_products(sb)
     wh = warehouse(sb)
@@ -52,7 +54,7 @@ def portal(sandbox_settings: Any) -> Any:  # noqa: F811
 
 def test_inventory_api_returns_live_atp_for_own_skus_only(
     portal: Any, sandbox_settings: Any
-) -> None:  # noqa: F811
+) -> None:
     channel, pids, wh, client = portal
     resp = client("inventory:read").get("/api/v1/inventory/", {"sku": ["RED", "THEIRS", "NOPE"]})
     assert resp.status_code == 200, resp.content
@@ -68,7 +70,7 @@ def test_inventory_api_returns_live_atp_for_own_skus_only(
     assert body["not_found"] == ["THEIRS", "NOPE"]
 
 
-def test_inventory_api_serves_fresh_stored_value(portal: Any, sandbox_settings: Any) -> None:  # noqa: F811
+def test_inventory_api_serves_fresh_stored_value(portal: Any, sandbox_settings: Any) -> None:
     channel, pids, _, client = portal
     SkuStock.objects.create(
         channel=channel,
@@ -88,7 +90,7 @@ def test_inventory_api_serves_fresh_stored_value(portal: Any, sandbox_settings: 
     assert body["items"][0]["source"] == "live"
 
 
-def test_inventory_api_scopes_and_errors(portal: Any, sandbox_settings: Any) -> None:  # noqa: F811
+def test_inventory_api_scopes_and_errors(portal: Any, sandbox_settings: Any) -> None:
     _, _, _, client = portal
     assert client("orders:read").get("/api/v1/inventory/", {"sku": "RED"}).status_code == 403
     assert APIClient().get("/api/v1/inventory/", {"sku": "RED"}).status_code == 401

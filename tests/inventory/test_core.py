@@ -18,7 +18,7 @@ from apps.inventory.models import SkuStock, StockCursor
 from apps.inventory.services import mark_dirty, publish_channel
 from apps.orders.models import OrderState
 from apps.sales_channels.models import ChannelWarehouse
-from tests.orders.conftest import sandbox_settings  # noqa: F401  (fixture)
+from tests.orders import conftest as orders_fixtures
 
 from .core_helpers import (
     bind_catalog,
@@ -30,11 +30,13 @@ from .core_helpers import (
     warehouse,
 )
 
+sandbox_settings = orders_fixtures.sandbox_settings  # the sandbox-pointed settings fixture
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shop(sandbox_settings: Any, shopify_standin: Any) -> Any:  # noqa: F811
+def shop(sandbox_settings: Any, shopify_standin: Any) -> Any:
     """A Shopify channel selling WH only, with a buffer and a share, and three bound SKUs."""
     sb = sandbox_settings
     channel = standin_channel(
@@ -51,7 +53,7 @@ def expected_atp(sb: Any, pid: int, wh: int, buffer: int, share: Decimal, pendin
     return max(0, math.floor((free_qty(sb, pid, [wh]) - buffer) * share - pending))
 
 
-def test_atp_applies_buffer_share_and_pending_orders(shop: Any, sandbox_settings: Any) -> None:  # noqa: F811
+def test_atp_applies_buffer_share_and_pending_orders(shop: Any, sandbox_settings: Any) -> None:
     channel, pids, wh = shop
     # given an order the hub accepted for RED that is not in Odoo yet, and one already in Odoo
     pending_order(channel, "A-1", {"RED": 3}, OrderState.READY)
@@ -70,7 +72,7 @@ def test_atp_applies_buffer_share_and_pending_orders(shop: Any, sandbox_settings
 
 def test_publish_sends_only_changed_values(
     shop: Any, shopify_standin: Any, sandbox_settings: Any
-) -> None:  # noqa: F811
+) -> None:
     channel, pids, wh = shop
     # given both SKUs dirty
     assert mark_dirty(None, ["RED", "TEE"], "test") == 2
@@ -111,7 +113,7 @@ def test_accepted_order_marks_dirty_and_lowers_published_atp(
     assert shopify_standin.levels()["RED"] == max(0, before - 4)
 
 
-def test_poll_marks_products_changed_in_odoo(shop: Any, sandbox_settings: Any) -> None:  # noqa: F811
+def test_poll_marks_products_changed_in_odoo(shop: Any, sandbox_settings: Any) -> None:
     channel, pids, wh = shop
     sb = sandbox_settings
     StockCursor.objects.create(key=CURSOR_KEY, value="2000-01-01 00:00:00")
@@ -158,7 +160,7 @@ def test_odoo_hint_with_wrong_quantity_does_not_leak(
     shopify_standin: Any,
     hint_token: str,
     client: Any,
-    sandbox_settings: Any,  # noqa: F811
+    sandbox_settings: Any,
 ) -> None:
     channel, pids, wh = shop
     body = {"_model": "stock.quant", "id": 1, "product_id": pids["WIDGET-RED"], "quantity": 99999.0}
@@ -200,7 +202,7 @@ def test_odoo_hint_receiver_refuses_bad_tokens_and_bodies(
 def test_odoo_down_keeps_skus_dirty_then_publishes(
     shop: Any,
     shopify_standin: Any,
-    sandbox_settings: Any,  # noqa: F811
+    sandbox_settings: Any,
 ) -> None:
     channel, _, _ = shop
     mark_dirty(None, ["RED", "TEE"], "test")
@@ -218,7 +220,7 @@ def test_odoo_down_keeps_skus_dirty_then_publishes(
 
 
 def test_burst_of_changes_is_coalesced(
-    sandbox_settings: Any,  # noqa: F811
+    sandbox_settings: Any,
     woo_standin: Any,
     monkeypatch: Any,
     django_capture_on_commit_callbacks: Any,
@@ -249,7 +251,7 @@ def test_burst_of_changes_is_coalesced(
     assert woo_standin.stats()["throttled"] == 0
 
 
-def test_install_stock_webhook_is_idempotent(sandbox_settings: Any, db: None) -> None:  # noqa: F811
+def test_install_stock_webhook_is_idempotent(sandbox_settings: Any, db: None) -> None:
     sb = sandbox_settings
     url = "http://127.0.0.1:9/webhooks/odoo/abc/"
     call_command("odoo", "install-stock-webhook", "--url", url)
@@ -262,3 +264,48 @@ def test_install_stock_webhook_is_idempotent(sandbox_settings: Any, db: None) ->
         "ir.actions.server", "read", rules[0]["action_server_ids"], ["state", "webhook_url"]
     )
     assert action[0]["state"] == "webhook" and action[0]["webhook_url"] == url + "?v=2"
+
+
+class _Event:
+    def __init__(self, channel_code: str, topic: str, body: dict[str, Any]) -> None:
+        import json
+
+        self.channel_code, self.topic, self.body = channel_code, topic, json.dumps(body).encode()
+
+
+def test_channel_inventory_webhook_echo_changes_nothing(shop: Any, db: None) -> None:
+    from apps.inventory.handlers import inventory_event_handle
+    from apps.ledger.registry import handler_for
+
+    channel, pids, _ = shop
+    # given RED published at 12 on the channel
+    SkuStock.objects.create(
+        channel=channel,
+        sku="RED",
+        odoo_product_id=pids["WIDGET-RED"],
+        external_id="1",
+        published_qty=12,
+    )
+    assert handler_for("inventory_levels/update") is inventory_event_handle
+    assert handler_for("product.updated") is inventory_event_handle
+    # when the channel reports 12 (our own write coming back): nothing changes
+    echo = _Event("shop", "inventory_levels/update", {"sku": "RED", "available": 12})
+    assert inventory_event_handle(echo) == 0
+    assert not SkuStock.objects.get(sku="RED").dirty
+    # when it reports another value (someone edited stock on the channel): RED is dirty
+    edit = _Event("shop", "inventory_levels/update", {"sku": "RED", "available": 30})
+    assert inventory_event_handle(edit) == 1
+    assert SkuStock.objects.get(sku="RED").dirty
+    # an unmappable delivery is ignored
+    assert inventory_event_handle(_Event("shop", "inventory_levels/update", {"available": 1})) == 0
+
+
+def test_metrics_show_freshness_and_publish_latency(shop: Any, client: Any) -> None:
+    channel, _, _ = shop
+    mark_dirty(None, ["RED"], "test")
+    text = client.get("/metrics").content.decode()
+    assert 'hub_inventory_oldest_dirty_seconds{channel="shop"}' in text
+    publish_channel(channel)
+    text = client.get("/metrics").content.decode()
+    assert 'hub_inventory_oldest_dirty_seconds{channel="shop"}' not in text
+    assert 'hub_inventory_publish_latency_seconds_count{channel="shop"}' in text
