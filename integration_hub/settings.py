@@ -231,6 +231,7 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "webhooks.*": "intake",
     "events.*": "intake",
     "orders.push*": "odoo",
+    "orders.acknowledge": "channel_io",
     "odoo.*": "odoo",
     "orders.*": "intake",
     "inventory.poll*": "odoo",

@@ -82,3 +82,76 @@ def order_to_json(order: Order) -> dict[str, Any]:
 def payload_hash(data: dict[str, Any]) -> str:
     raw = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(raw).hexdigest()
+
+
+def _amount(value: Any) -> str:
+    """ "19.9", "19.90" and "19.900" are one amount."""
+    try:
+        return str(Decimal(str(value or "0")).quantize(Decimal("0.01")))
+    except ArithmeticError:
+        return str(value)
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value or "").split()).casefold()
+
+
+_ADDRESS_KEYS = (
+    "first_name",
+    "last_name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region_code",
+    "postal_code",
+    "country_code",
+    "phone",
+)
+
+
+def _address_fp(addr: dict[str, Any] | None) -> list[str] | None:
+    if not addr:
+        return None
+    parts = [_text(addr.get(k)) for k in _ADDRESS_KEYS]
+    return parts if any(parts) else None
+
+
+def content_fingerprint(data: dict[str, Any]) -> str:
+    """A hash of what an Odoo sale order is built from: lines (SKU, quantity, price, discount,
+    tax), shipping, fees, the order discount and the shipping and billing addresses.
+
+    Payment and fulfilment status, tags, notes, names and titles, timestamps and formatting
+    (amount precision, whitespace, case, line order) do not change it, so a status-only update
+    of an order already in Odoo is not mistaken for an edit.
+    """
+    lines = sorted(
+        (
+            str(ln.get("line_id") or ""),
+            str(ln.get("sku") or ""),
+            int(ln.get("qty") or 0),
+            _amount(ln.get("unit_price")),
+            _amount(ln.get("discount")),
+            _amount(ln.get("tax")),
+        )
+        for ln in data.get("lines") or ()
+    )
+    shipping = sorted(
+        (
+            _text(s.get("code") or s.get("title")),
+            _amount(s.get("price")),
+            _amount(s.get("discount")),
+        )
+        for s in data.get("shipping") or ()
+    )
+    fees = sorted(_amount(f.get("amount")) for f in data.get("fees") or ())
+    content = {
+        "lines": lines,
+        "shipping": shipping,
+        "fees": fees,
+        "order_discount": _amount(data.get("order_discount")),
+        "shipping_address": _address_fp(data.get("shipping_address")),
+        "billing_address": _address_fp(data.get("billing_address")),
+    }
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(raw).hexdigest()

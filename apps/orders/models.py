@@ -87,6 +87,13 @@ class ChannelOrder(models.Model):
     odoo_amount_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     shadow_payload = models.JSONField(null=True, blank=True)
 
+    # Acknowledgement on the channel (apps.orders.acknowledge): "" (not yet), pending, done,
+    # failed (an inbox item says why), shadow (recorded, not sent), skipped (nothing to send).
+    ack_state = models.CharField(max_length=16, blank=True, default="")
+    ack_at = models.DateTimeField(null=True, blank=True)
+    # What was (or, for shadow channels, would have been) sent, per call.
+    ack_sent = models.JSONField(null=True, blank=True)
+
     # Work-row bookkeeping for the push.
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

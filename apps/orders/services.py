@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,7 +49,8 @@ from apps.mappings.models import Binding, ValueMap
 from apps.sales_channels.models import Channel
 
 from . import metrics
-from .codec import order_to_json, payload_hash
+from .acknowledge import order_ack_ring
+from .codec import content_fingerprint, order_to_json, payload_hash
 from .errors import OrderRejected, TransitionRefused
 from .integrations import inbox_clear, inbox_report
 from .models import (
@@ -203,11 +204,10 @@ def order_upsert(*, order: Order, actor: str = "intake") -> tuple[ChannelOrder, 
     return row, False
 
 
-EDIT_KEYS = ("lines", "shipping", "fees", "shipping_address", "billing_address", "order_discount")
-
-
 def _content_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    return any(before.get(k) != after.get(k) for k in EDIT_KEYS)
+    """An edit changes lines, quantities, prices, discounts, shipping or addresses; a payment
+    or fulfilment status, tags, a note or timestamps do not (codec.content_fingerprint)."""
+    return content_fingerprint(before) != content_fingerprint(after)
 
 
 def _locked_row(*, channel: Channel, external_id: str) -> ChannelOrder | None:
@@ -1084,12 +1084,7 @@ def _credit_exceeded(
     if not b2b:
         return {}
     pids = sorted({partners[r.pk].id for r in b2b})
-    info = {
-        p["id"]: p
-        for p in _odoo_read(
-            ctx.gateway, "res.partner", pids, ["credit_limit", "use_partner_credit_limit", "credit"]
-        )
-    }
+    info = ctx.gateway.partners_credit(partner_ids=pids)
     exposure: dict[int, Decimal] = {}
     out: dict[int, str] = {}
     for row in b2b:
@@ -1172,21 +1167,35 @@ def _choose_warehouses(ctx: _Context, rows: list[ChannelOrder]) -> dict[int, int
     return out
 
 
-def _odoo_read(gateway: Any, model: str, ids: list[int], fields: list[str]) -> list[Any]:
-    # The gateway has no method for these two reads yet (amount_total, partner credit); this is
-    # the same batched, fields-named read it would make, through its client (breaker, cap).
-    rows: list[Any] = gateway.client.call(model, "read", [ids, fields])
-    return rows
+class _RpcCounter:
+    """The gateway's client, counting the RPCs one push batch makes (hub_order_push_rpcs_*)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls = 0
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self._client.call(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
+    from apps.odoo.client import OdooClient
+    from apps.odoo.gateway import OdooGateway
+
+    counter = _RpcCounter(gateway.client)
+    gateway = OdooGateway(cast(OdooClient, counter))
     ctx = _Context(gateway=gateway)
     built = _build(ctx, rows, token)
     if not built:
         return
     # One search for all references, one create for the missing ones, one confirm for all.
     ids = gateway.sale_orders_ensure(orders=[vals for _, vals in built], confirm=True)
-    info = _sale_orders_summary(gateway, list(ids.values()))
+    # ONE read for the whole batch: the names to bind and amount_total to reconcile.
+    info = gateway.sale_orders_totals(order_ids=list(ids.values()))
     now = timezone.now()
     bound: list[tuple[ChannelOrder, Any]] = []
     # One transaction for the whole batch's bookkeeping (savepoints per order, one commit).
@@ -1219,8 +1228,13 @@ def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
             if had_trouble:
                 inbox_clear(row=row)  # an order that never failed has nothing to clear
             bound.append((row, amount))
+            order_ack_ring(row=row)
+    if bound:
+        metrics.PUSH_RPCS_PER_ORDER.observe(counter.calls / len(bound))
     for row, amount in bound:
         code = row.channel.code
+        metrics.PUSH_RPCS.labels(code).inc(counter.calls / len(bound))
+        metrics.PUSH_ORDERS.labels(code).inc()
         metrics.ORDERS.labels(code, "pushed").inc()
         metrics.ORDER_TO_ODOO_SECONDS.labels(code).observe((now - row.received_at).total_seconds())
         _amount_check(row=row, odoo_total=amount)
@@ -1230,12 +1244,6 @@ def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
     ).select_related("channel"):
         with transaction.atomic():
             _cancel_after_push(row=row, actor="channel")
-
-
-def _sale_orders_summary(gateway: Any, odoo_ids: list[int]) -> dict[int, dict[str, Any]]:
-    # ONE read for the whole batch: the names to bind and amount_total to reconcile.
-    rows = _odoo_read(gateway, "sale.order", odoo_ids, ["name", "state", "amount_total"])
-    return {r["id"]: r for r in rows}
 
 
 def _amount_check(*, row: ChannelOrder, odoo_total: Any) -> None:
@@ -1280,15 +1288,18 @@ def _push_shadow(*, rows: list[ChannelOrder], token: str) -> None:
                 result["partner_to_create"] = _partner_vals(row)
         except (PermanentError, TransientError) as exc:
             result = {"error": str(exc)}
-        order_transition(
-            order=row,
-            to=OrderState.IN_ODOO,
-            actor=PUSH_TASK,
-            reason="shadow mode: Odoo payload recorded, nothing sent",
-            lease_token=token,
-            shadow_payload=result,
-            lease_until=None,
-        )
+        with transaction.atomic():
+            if order_transition(
+                order=row,
+                to=OrderState.IN_ODOO,
+                actor=PUSH_TASK,
+                reason="shadow mode: Odoo payload recorded, nothing sent",
+                lease_token=token,
+                shadow_payload=result,
+                lease_until=None,
+            ):
+                # Records what the channel would be told; nothing is sent (acknowledge.py).
+                order_ack_ring(row=row)
 
 
 def _jsonable(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from apps.core.periodic import periodic_job
 from apps.core.taskbase import HubTask
@@ -23,6 +24,19 @@ def release_for_sku(channel_code: str, sku: str) -> int:
 @shared_task(base=HubTask, name="orders.cancel")
 def cancel(order_id: int) -> str:
     return services.order_cancel(order_id=order_id)
+
+
+@shared_task(
+    bind=True,
+    base=HubTask,
+    name="orders.acknowledge",
+    rate_limit=getattr(settings, "HUB_ORDER_ACK_RATE", "10/s"),
+)
+def acknowledge(self: HubTask, order_id: int) -> str:
+    from .acknowledge import order_acknowledge
+
+    final = self.request.called_directly or self.request.retries >= self.hub_max_attempts - 1
+    return order_acknowledge(order_id=order_id, final=final)
 
 
 @shared_task(base=HubTask, name="orders.retry")
