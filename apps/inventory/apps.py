@@ -31,6 +31,7 @@ class InventoryConfig(AppConfig):
             from . import publishers  # noqa: F401
         except ImportError:  # pragma: no cover
             pass
+        from . import reconcile  # noqa: F401  the reconcile task and its nightly job
         if apps.is_installed("apps.ledger"):
             from apps.ledger import services as ledger
 

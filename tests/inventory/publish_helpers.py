@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.channel_standins import ChannelStandin
+from tests.inventory.core_helpers import bind_catalog, odoo_products, standin_channel, warehouse
 
 
 @pytest.fixture
@@ -43,3 +44,14 @@ def seed(
 def standin_429s(standin: ChannelStandin) -> int:
     """Answers the stand-in's own limiter refused (429s and Shopify THROTTLED)."""
     return int(standin.stats()["throttled"])
+
+
+def bound_channel(standin: Any, sandbox: Any, code: str) -> Any:
+    """A channel on the stand-in selling warehouse WH, with RED and TEE bound to Odoo products."""
+    from apps.sales_channels.models import ChannelWarehouse
+
+    channel = standin_channel(standin, code)
+    ChannelWarehouse.objects.create(channel=channel, odoo_warehouse_id=warehouse(sandbox)["id"])
+    pids = odoo_products(sandbox)
+    bind_catalog(channel, standin, {"RED": pids["WIDGET-RED"], "TEE": pids["SKU-001"]})
+    return channel

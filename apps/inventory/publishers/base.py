@@ -80,25 +80,33 @@ class HttpPublisher(Publisher):
         """Seconds to wait when the answer says "too many requests", else None."""
         return retry_after_seconds(resp) if resp.status_code == 429 else None
 
-    def cache_key(self, *parts: object) -> str:
-        return ":".join(
-            ["inventory", "resolve", self.channel.kind, self.budget.key, *map(str, parts)]
-        )
+    # Resolved ids are kept as one map per kind and account, not one key per SKU: the database
+    # cache (the embedded default) culls past its MAX_ENTRIES, and per-SKU keys would evict
+    # other processes' locks. Two processes updating a map at once may drop an entry, which
+    # only costs a lookup later.
+    def _map_key(self, kind: str) -> str:
+        return f"inventory:resolve:{kind}:{self.budget.key}"
+
+    def _map(self, kind: str) -> dict[str, Any]:
+        found = cache.get(self._map_key(kind))
+        return found if isinstance(found, dict) else {}
 
     def cached(self, kind: str, ids: Sequence[str]) -> dict[str, Any]:
-        keys = {self.cache_key(kind, i): i for i in ids}
-        found = cache.get_many(list(keys))
-        return {keys[k]: v for k, v in found.items()}
+        known = self._map(kind)
+        return {i: known[i] for i in ids if i in known}
 
     def remember(self, kind: str, values: dict[str, Any]) -> None:
-        if values:
-            cache.set_many(
-                {self.cache_key(kind, k): v for k, v in values.items()},
-                timeout=RESOLVE_TTL_SECONDS,
-            )
+        known = self._map(kind)
+        if values and any(known.get(k) != v for k, v in values.items()):
+            known.update(values)
+            cache.set(self._map_key(kind), known, timeout=RESOLVE_TTL_SECONDS)
 
     def forget(self, kind: str, ids: Sequence[str]) -> None:
-        cache.delete_many([self.cache_key(kind, i) for i in ids])
+        known = self._map(kind)
+        if any(i in known for i in ids):
+            for i in ids:
+                known.pop(i, None)
+            cache.set(self._map_key(kind), known, timeout=RESOLVE_TTL_SECONDS)
 
     def send(self, method: str, url: str, *, cost: float = 1.0, **kw: Any) -> requests.Response:
         """One call, repeated after each 429 without spending an attempt; classified."""
