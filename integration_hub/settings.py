@@ -331,6 +331,11 @@ HUB_INVENTORY_COALESCE_SECONDS = env.float("HUB_INVENTORY_COALESCE_SECONDS", def
 HUB_INVENTORY_PUBLISH_LEASE_SECONDS = env.int("HUB_INVENTORY_PUBLISH_LEASE_SECONDS", default=300)
 HUB_INVENTORY_API_MAX_AGE_SECONDS = env.int("HUB_INVENTORY_API_MAX_AGE_SECONDS", default=60)
 HUB_ODOO_WEBHOOK_TOKEN = env.str("HUB_ODOO_WEBHOOK_TOKEN", default="")
+# Inventory publication: the request rate of WooCommerce sites (core WooCommerce has no limit and
+# sends no rate headers; hosts and WAFs add their own), and the longest a publisher sleeps for a
+# channel's rate budget before handing the wait to the task queue (RateLimited, retry_after).
+HUB_WOOCOMMERCE_API_RATE = env.str("HUB_WOOCOMMERCE_API_RATE", default="10/s")
+HUB_INVENTORY_MAX_WAIT_SECONDS = env.float("HUB_INVENTORY_MAX_WAIT_SECONDS", default=30.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY_BYTES
 
 # --- Logging ----------------------------------------------------------------------------------
