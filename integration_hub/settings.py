@@ -321,6 +321,14 @@ HUB_API_TOKEN_RATE = env.str("HUB_API_TOKEN_RATE", default="600/min")
 # Seconds a process caches a channel's configuration for ingress (0: no cache).
 HUB_CHANNEL_CACHE_SECONDS = env.int("HUB_CHANNEL_CACHE_SECONDS", default=5)
 HUB_SHOPIFY_API_VERSION = env.str("HUB_SHOPIFY_API_VERSION", default="2025-01")
+# The hub's own public base URL; webhook subscriptions must point at <it>/webhooks/<kind>/<code>/.
+HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="")
+# Order polling backstop: re-read this much before the watermark (dedupe makes it free), and how
+# far back the first poll of a channel reaches.
+HUB_ORDER_POLL_OVERLAP_SECONDS = env.int("HUB_ORDER_POLL_OVERLAP_SECONDS", default=600)
+HUB_ORDER_POLL_LOOKBACK_SECONDS = env.int("HUB_ORDER_POLL_LOOKBACK_SECONDS", default=86400)
+# The hourly webhook-subscription check re-registers missing / re-activates disabled ones.
+HUB_WEBHOOKS_AUTO_REPAIR = env.bool("HUB_WEBHOOKS_AUTO_REPAIR", default=True)
 HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)
 # Inventory: the Odoo stock poll period and its overlap, how long a first dirty mark waits to
 # gather a burst into one publication, the lease of one channel's publication, how old a stored

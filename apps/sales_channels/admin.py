@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from apps.core.audit import AuditedAdminMixin, audit_record, snapshot
 
-from .models import ApiToken, Channel, ChannelSecret, ChannelWarehouse, Scope
+from .models import ApiToken, Channel, ChannelSecret, ChannelSyncState, ChannelWarehouse, Scope
 from .services import api_token_create, api_token_revoke, secret_generate
+from .subscriptions import report_summary
 
 CREDENTIAL_FIELDS = ("access_token", "consumer_key", "consumer_secret")
 MASK = "•••••••• (set)"
@@ -62,6 +63,8 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "fulfillment_interval_seconds",
             "prices_enabled",
             "prices_interval_seconds",
+            "orders_poll_enabled",
+            "orders_poll_interval_seconds",
             "api_rate",
         )
 
@@ -175,7 +178,36 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                 )
             },
         ),
+        (
+            "Polling backstop and webhook subscriptions",
+            {
+                "fields": (
+                    ("orders_poll_enabled", "orders_poll_interval_seconds"),
+                    "order_poll_status",
+                    "webhook_health",
+                )
+            },
+        ),
     )
+    readonly_fields = ("order_poll_status", "webhook_health")
+
+    @admin.display(description="Last order poll")
+    def order_poll_status(self, obj: Channel) -> str:
+        state = ChannelSyncState.objects.filter(channel_id=obj.pk).first()
+        if state is None or state.orders_polled_at is None:
+            return "never polled"
+        mark = state.orders_watermark.isoformat() if state.orders_watermark else "-"
+        return (
+            f"{state.orders_polled_at:%Y-%m-%d %H:%M:%S} UTC: {state.orders_poll_summary} ({mark})"
+        )
+
+    @admin.display(description="Webhook subscriptions (last check)")
+    def webhook_health(self, obj: Channel) -> str:
+        state = ChannelSyncState.objects.filter(channel_id=obj.pk).first()
+        if state is None or state.webhooks_checked_at is None:
+            return "never checked (manage.py channel webhooks CODE)"
+        summary = report_summary(state.webhooks_report)
+        return f"{state.webhooks_checked_at:%Y-%m-%d %H:%M:%S} UTC: {summary}"
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)

@@ -1,11 +1,14 @@
-"""Channel API calls used by setup tools (catalog reads). Failures are classified at the edge.
+"""Channel API calls. Failures are classified at the edge.
 
-Only what the hub needs today: reading the catalog (SKU and id of every sellable variant) for
-auto-mapping. Inventory, fulfilment and order clients join this module with their flows.
+Reading the catalog (SKU and id of every sellable variant) for auto-mapping; listing recently
+updated orders for the polling backstop; listing, creating and re-activating webhook
+subscriptions for the subscription check. Inventory and fulfilment clients join this module with
+their flows.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,8 +60,14 @@ def _check(resp: requests.Response, *, channel: Channel) -> None:
 
 
 def _get(session: requests.Session, url: str, channel: Channel, **kw: Any) -> requests.Response:
+    return _call(session, "GET", url, channel, **kw)
+
+
+def _call(
+    session: requests.Session, method: str, url: str, channel: Channel, **kw: Any
+) -> requests.Response:
     try:
-        resp = session.get(url, timeout=TIMEOUT, **kw)
+        resp = session.request(method, url, timeout=TIMEOUT, **kw)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise TransientError(
             f"{channel.code}: {type(exc).__name__} calling {url}", channel=channel.code
@@ -68,11 +77,16 @@ def _get(session: requests.Session, url: str, channel: Channel, **kw: Any) -> re
 
 
 def _woo_pages(
-    session: requests.Session, url: str, channel: Channel
+    session: requests.Session, url: str, channel: Channel, params: dict[str, Any] | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     page = 1
     while page <= _MAX_PAGES:
-        resp = _get(session, url, channel, params={"per_page": WOO_PAGE_SIZE, "page": page})
+        resp = _get(
+            session,
+            url,
+            channel,
+            params={**(params or {}), "per_page": WOO_PAGE_SIZE, "page": page},
+        )
         rows = resp.json()
         if not isinstance(rows, list):
             raise PermanentError(f"{channel.code}: {url} did not answer a list")
@@ -185,3 +199,229 @@ def channel_catalog(*, channel: Channel) -> list[CatalogItem]:
     raise PermanentError(
         f"reading the catalog of a {channel.kind} channel is not supported", field="kind"
     )
+
+
+# --- orders updated since (polling backstop) ----------------------------------------------------
+
+BIGCOMMERCE_PAGE_SIZE = 250
+
+
+def _shopify_rest(channel: Channel, resource: str) -> tuple[str, dict[str, str]]:
+    version = getattr(settings, "HUB_SHOPIFY_API_VERSION", "2025-01")
+    url = f"{channel.api_base_url.rstrip('/')}/admin/api/{version}/{resource}"
+    return url, {"X-Shopify-Access-Token": channel.access_token, "Accept": "application/json"}
+
+
+def _link_pages(
+    session: requests.Session,
+    url: str,
+    channel: Channel,
+    key: str,
+    params: dict[str, Any],
+    headers: dict[str, str],
+) -> Iterator[list[dict[str, Any]]]:
+    """Shopify REST cursor paging: follow `Link: <…page_info=…>; rel="next"` as given (the
+    cursor carries the filters; Shopify refuses them next to `page_info`)."""
+    next_url: str | None = url
+    first = True
+    for _ in range(_MAX_PAGES):
+        if next_url is None:
+            return
+        resp = _get(session, next_url, channel, params=params if first else None, headers=headers)
+        first = False
+        rows = resp.json().get(key)
+        if not isinstance(rows, list):
+            raise PermanentError(f"{channel.code}: {url} answered no {key!r} list")
+        yield rows
+        next_url = resp.links.get("next", {}).get("url")
+
+
+def shopify_orders_updated(
+    *, channel: Channel, since: dt.datetime, session: requests.Session | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """REST `orders.json` updated at or after `since`, oldest change first, 250 a page. These
+    are the REST Order resources the `orders/*` webhooks carry."""
+    url, headers = _shopify_rest(channel, "orders.json")
+    params = {
+        "updated_at_min": since.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "status": "any",
+        "order": "updated_at asc",
+        "limit": SHOPIFY_PAGE_SIZE,
+    }
+    yield from _link_pages(session or requests.Session(), url, channel, "orders", params, headers)
+
+
+def woocommerce_orders_updated(
+    *, channel: Channel, since: dt.datetime, session: requests.Session | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """wc/v3 `orders` modified after `since` (GMT), oldest change first, 100 a page."""
+    session = session or requests.Session()
+    session.auth = (channel.consumer_key, channel.consumer_secret)
+    url = channel.api_base_url.rstrip("/") + "/wp-json/wc/v3/orders"
+    params = {
+        "modified_after": since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "dates_are_gmt": "true",
+        "orderby": "modified",
+        "order": "asc",
+    }
+    yield from _woo_pages(session, url, channel, params)
+
+
+def _bigcommerce_headers(channel: Channel) -> dict[str, str]:
+    return {
+        "X-Auth-Token": channel.access_token,
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
+
+
+def bigcommerce_orders_updated(
+    *, channel: Channel, since: dt.datetime, session: requests.Session | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """v2 `orders` modified at or after `since`, oldest change first, 250 a page (204 = end)."""
+    session = session or requests.Session()
+    url = channel.api_base_url.rstrip("/") + "/v2/orders"
+    for page in range(1, _MAX_PAGES + 1):
+        params = {
+            "min_date_modified": since.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "sort": "date_modified:asc",
+            "limit": BIGCOMMERCE_PAGE_SIZE,
+            "page": page,
+        }
+        resp = _get(session, url, channel, params=params, headers=_bigcommerce_headers(channel))
+        if resp.status_code == 204 or not resp.content:
+            return
+        rows = resp.json()
+        if not isinstance(rows, list):
+            raise PermanentError(f"{channel.code}: {url} did not answer a list")
+        if rows:
+            yield rows
+        if len(rows) < BIGCOMMERCE_PAGE_SIZE:
+            return
+
+
+# --- webhook subscriptions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One webhook subscription as the platform lists it."""
+
+    id: str
+    topic: str
+    address: str
+    active: bool
+    status: str  # the platform's word: active / paused / disabled (Shopify: always active)
+
+
+def webhook_subscriptions_list(
+    *, channel: Channel, session: requests.Session | None = None
+) -> list[Subscription]:
+    session = session or requests.Session()
+    if channel.kind == Channel.Kind.SHOPIFY:
+        url, headers = _shopify_rest(channel, "webhooks.json")
+        return [
+            Subscription(str(h["id"]), str(h["topic"]), str(h["address"]), True, "active")
+            for rows in _link_pages(
+                session, url, channel, "webhooks", {"limit": SHOPIFY_PAGE_SIZE}, headers
+            )
+            for h in rows
+        ]
+    if channel.kind == Channel.Kind.WOOCOMMERCE:
+        session.auth = (channel.consumer_key, channel.consumer_secret)
+        url = channel.api_base_url.rstrip("/") + "/wp-json/wc/v3/webhooks"
+        return [
+            Subscription(
+                str(h["id"]),
+                str(h["topic"]),
+                str(h["delivery_url"]),
+                h.get("status") == "active",
+                str(h.get("status") or ""),
+            )
+            for rows in _woo_pages(session, url, channel, {"status": "all"})
+            for h in rows
+        ]
+    if channel.kind == Channel.Kind.BIGCOMMERCE:
+        url = channel.api_base_url.rstrip("/") + "/v3/hooks"
+        out: list[Subscription] = []
+        for page in range(1, _MAX_PAGES + 1):
+            resp = _get(
+                session,
+                url,
+                channel,
+                params={"page": page, "limit": BIGCOMMERCE_PAGE_SIZE},
+                headers=_bigcommerce_headers(channel),
+            )
+            body = resp.json()
+            out.extend(
+                Subscription(
+                    str(h["id"]),
+                    str(h["scope"]),
+                    str(h["destination"]),
+                    bool(h.get("is_active")),
+                    "active" if h.get("is_active") else "disabled",
+                )
+                for h in body.get("data") or []
+            )
+            pages = int(((body.get("meta") or {}).get("pagination") or {}).get("total_pages") or 1)
+            if page >= pages:
+                break
+        return out
+    raise PermanentError(f"{channel.kind} channels have no webhook subscriptions", field="kind")
+
+
+def webhook_subscription_create(
+    *, channel: Channel, topic: str, address: str, secret: str = ""
+) -> Subscription:
+    """Register `topic` → `address`. WooCommerce signs with the `secret` given here; Shopify and
+    BigCommerce sign with the app's client secret, so they take none."""
+    session = requests.Session()
+    if channel.kind == Channel.Kind.SHOPIFY:
+        url, headers = _shopify_rest(channel, "webhooks.json")
+        payload: dict[str, Any] = {
+            "webhook": {"topic": topic, "address": address, "format": "json"}
+        }
+        h = _call(session, "POST", url, channel, json=payload, headers=headers).json()["webhook"]
+        return Subscription(str(h["id"]), str(h["topic"]), str(h["address"]), True, "active")
+    if channel.kind == Channel.Kind.WOOCOMMERCE:
+        session.auth = (channel.consumer_key, channel.consumer_secret)
+        url = channel.api_base_url.rstrip("/") + "/wp-json/wc/v3/webhooks"
+        payload = {
+            "name": f"Integration hub: {topic}",
+            "topic": topic,
+            "delivery_url": address,
+            "secret": secret,
+            "status": "active",
+        }
+        h = _call(session, "POST", url, channel, json=payload).json()
+        return Subscription(str(h["id"]), topic, address, h.get("status") == "active", "active")
+    if channel.kind == Channel.Kind.BIGCOMMERCE:
+        url = channel.api_base_url.rstrip("/") + "/v3/hooks"
+        payload = {"scope": topic, "destination": address, "is_active": True, "headers": {}}
+        h = _call(
+            session, "POST", url, channel, json=payload, headers=_bigcommerce_headers(channel)
+        ).json()["data"]
+        return Subscription(str(h["id"]), topic, address, bool(h.get("is_active")), "active")
+    raise PermanentError(f"{channel.kind} channels have no webhook subscriptions", field="kind")
+
+
+def webhook_subscription_activate(*, channel: Channel, subscription_id: str) -> None:
+    """Re-activate a disabled subscription (WooCommerce `status`, BigCommerce `is_active`)."""
+    session = requests.Session()
+    if channel.kind == Channel.Kind.WOOCOMMERCE:
+        session.auth = (channel.consumer_key, channel.consumer_secret)
+        url = channel.api_base_url.rstrip("/") + f"/wp-json/wc/v3/webhooks/{subscription_id}"
+        _call(session, "PUT", url, channel, json={"status": "active"})
+        return
+    if channel.kind == Channel.Kind.BIGCOMMERCE:
+        url = channel.api_base_url.rstrip("/") + f"/v3/hooks/{subscription_id}"
+        _call(
+            session,
+            "PUT",
+            url,
+            channel,
+            json={"is_active": True},
+            headers=_bigcommerce_headers(channel),
+        )
+        return
+    raise PermanentError(f"{channel.kind} subscriptions cannot be re-activated", field="kind")

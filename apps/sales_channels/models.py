@@ -88,6 +88,14 @@ class Channel(models.Model):
     fulfillment_interval_seconds = models.PositiveIntegerField(default=0)
     prices_enabled = models.BooleanField(default=False)
     prices_interval_seconds = models.PositiveIntegerField(default=3600)
+    # Polling backstop (apps/sales_channels/polling.py): webhooks die, this finds what they lost.
+    orders_poll_enabled = models.BooleanField(
+        default=True,
+        help_text="Also fetch recently updated orders through the API (webhook backstop)",
+    )
+    orders_poll_interval_seconds = models.PositiveIntegerField(
+        default=300, help_text="Seconds between two polls of this channel's orders"
+    )
     api_rate = models.CharField(
         max_length=32,
         blank=True,
@@ -184,3 +192,24 @@ class ApiToken(models.Model):
 
     def is_usable_at(self, when: dt.datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or when < self.expires_at)
+
+
+class ChannelSyncState(models.Model):
+    """What the hub's own background checks know about a channel: the order poll's watermark
+    and the last webhook-subscription check. Kept off `Channel` so that an operator saving the
+    channel form never writes back a stale watermark."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="sync_state")
+    # The newest order `updated_at` (platform clock) recorded by the poll; only ever advanced,
+    # and only in the transaction that recorded the page it comes from.
+    orders_watermark = models.DateTimeField(null=True, blank=True)
+    orders_polled_at = models.DateTimeField(null=True, blank=True)
+    orders_poll_summary = models.CharField(max_length=300, blank=True, default="")
+    webhooks_checked_at = models.DateTimeField(null=True, blank=True)
+    webhooks_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "channel sync state"
+
+    def __str__(self) -> str:
+        return f"sync state of {self.channel_id}"

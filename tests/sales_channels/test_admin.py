@@ -37,6 +37,8 @@ def _channel_post(channel: Channel, **over: Any) -> dict[str, Any]:
         "fulfillment_enabled": "on",
         "fulfillment_interval_seconds": "0",
         "prices_interval_seconds": "3600",
+        "orders_poll_enabled": "on",
+        "orders_poll_interval_seconds": "300",
         "api_rate": "",
         "secrets-TOTAL_FORMS": "0",
         "secrets-INITIAL_FORMS": "0",

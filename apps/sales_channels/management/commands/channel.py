@@ -8,6 +8,7 @@
     manage.py channel token create CODE --scopes orders:write,orders:read [--name N]
                                         [--expires-days D]
     manage.py channel token revoke PREFIX
+    manage.py channel webhooks CODE [--repair]
 
 Secrets and tokens are printed once; only their encrypted form / hash is stored.
 """
@@ -28,6 +29,8 @@ from apps.sales_channels.services import (
     channel_create,
     channel_secret_rotate,
 )
+
+WEBHOOKS_CHECK_TASK = "channels.webhooks_check"  # apps.webhooks.tasks
 
 
 class Command(BaseCommand):
@@ -66,6 +69,13 @@ class Command(BaseCommand):
         create.add_argument("--expires-days", type=float, default=None)
         revoke = tsub.add_parser("revoke")
         revoke.add_argument("prefix")
+        hooks = sub.add_parser("webhooks", help="check the channel's webhook subscriptions")
+        hooks.add_argument("code")
+        hooks.add_argument(
+            "--repair",
+            action="store_true",
+            help="re-register missing subscriptions, re-activate disabled ones",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -74,6 +84,8 @@ class Command(BaseCommand):
                 self._add(opts)
             elif action == "list":
                 self._list()
+            elif action == "webhooks":
+                self._webhooks(self._channel(opts["code"]).code, repair=opts["repair"])
             elif action == "rotate-secret":
                 channel = self._channel(opts["code"])
                 _, secret = channel_secret_rotate(
@@ -125,6 +137,42 @@ class Command(BaseCommand):
             self.stdout.write(f"webhook secret (shown once): {secret}")
         if channel.has_webhooks:
             self.stdout.write(f"webhook URL path: /webhooks/{channel.kind}/{channel.code}/")
+
+    def _webhooks(self, code: str, *, repair: bool) -> None:
+        # The check needs the ledger's routing table and the inbox, which sit above this app;
+        # it is reached through its task's stable name and run here, in this process.
+        from celery import current_app
+
+        from apps.core.periodic import discover_jobs
+
+        discover_jobs()  # imports every app's tasks module, so the task is registered here too
+        report: dict[str, Any] = current_app.tasks[WEBHOOKS_CHECK_TASK](
+            channel_code=code, repair=repair
+        )
+        self.stdout.write(f"subscriptions of {code} delivering to {report['url']}")
+        self.stdout.write(f"{'topic':<28} {'status':<9} {'id':<14} action")
+        for row in report["topics"]:
+            self.stdout.write(
+                f"{row['topic']:<28} {row['status']:<9} {row['subscription_id'] or '-':<14} "
+                f"{row['action'] or '-'}"
+            )
+        if not report["topics"]:
+            self.stdout.write("(the hub handles no topic of this kind)")
+        for row in report["extra"]:
+            self.stdout.write(f"also ours, not handled: {row['topic']} ({row['status']})")
+        for row in report["topics"]:
+            if row["foreign"]:
+                self.stdout.write(f"{row['topic']} also delivers to: {', '.join(row['foreign'])}")
+        unhealthy = [
+            r
+            for r in report["topics"]
+            if r["status"] != "healthy" and r["action"] not in ("created", "reactivated")
+        ]
+        if unhealthy:
+            raise CommandError(
+                f"{len(unhealthy)} topic(s) not delivering to the hub"
+                + ("" if repair else "; run with --repair")
+            )
 
     def _list(self) -> None:
         now = timezone.now()
