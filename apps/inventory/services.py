@@ -191,19 +191,37 @@ class PublishSummary:
 
 def publish_task_run(*, channel_id: int) -> dict[str, int]:
     """The `inventory.publish` task body: one publication of the channel at a time."""
-    cache.delete(_ring_key(channel_id))  # from now on, new marks need a new ring
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None or not channel.inventory_enabled:
+        cache.delete(_ring_key(channel_id))
+        return PublishSummary().as_dict()
+    if channel.state == Channel.State.PAUSED:
+        # A paused channel is not called; its SKUs stay dirty and the sweep rings again.
+        cache.delete(_ring_key(channel_id))
         return PublishSummary().as_dict()
     lock = f"inventory:publish:lock:{channel_id}"
     token = uuid.uuid4().hex
     lease = int(_setting("HUB_INVENTORY_PUBLISH_LEASE_SECONDS", 300))
     if not cache.add(lock, token, timeout=lease):
-        # Another publication of this channel runs; it may have read the rows before our
-        # marks, so come back shortly (LockContention does not spend an attempt).
+        # Another publication of this channel runs; it may have read the rows before the
+        # marks that rang us, so come back shortly (LockContention spends no attempt). The
+        # ring key stays set meanwhile: further marks add no more tasks.
         raise LockContention(f"inventory publish of channel {channel.code} running", retry_after=1)
+    # From now on, new marks need a new ring (this run may have read the rows before them).
+    cache.delete(_ring_key(channel_id))
     try:
         return publish_channel(channel).as_dict()
+    except PermanentError as exc:
+        # The whole channel refused (credentials, configuration): a person must act. The SKUs
+        # stay dirty, so the publication resumes by itself once it is fixed.
+        issue_report(
+            error=exc,
+            key=f"inventory:publish:{channel.code}",
+            row=channel,
+            channel_code=channel.code,
+        )
+        logger.warning("inventory publish of %s refused: %s", channel.code, exc)
+        return PublishSummary().as_dict()
     finally:
         if cache.get(lock) == token:
             cache.delete(lock)

@@ -309,3 +309,26 @@ def test_metrics_show_freshness_and_publish_latency(shop: Any, client: Any) -> N
     text = client.get("/metrics").content.decode()
     assert 'hub_inventory_oldest_dirty_seconds{channel="shop"}' not in text
     assert 'hub_inventory_publish_latency_seconds_count{channel="shop"}' in text
+
+
+def test_publish_task_one_at_a_time_and_channel_refusal_goes_to_inbox(shop: Any) -> None:
+    from django.core.cache import cache
+
+    from apps.core.errors import LockContention
+    from apps.inbox.models import Issue
+    from apps.inventory.services import publish_task_run
+
+    channel, _, _ = shop
+    mark_dirty(None, ["RED"], "test")
+    # a publication of the channel is running: the task comes back later, nothing is lost
+    cache.add(f"inventory:publish:lock:{channel.pk}", "someone", timeout=30)
+    with pytest.raises(LockContention):
+        publish_task_run(channel_id=channel.pk)
+    cache.delete(f"inventory:publish:lock:{channel.pk}")
+    # the channel refuses our credentials: an inbox issue for the channel, SKUs stay dirty
+    channel.access_token = "shpat_wrong"
+    channel.save()
+    assert publish_task_run(channel_id=channel.pk)["published"] == 0
+    issue = Issue.objects.get(key=f"inventory:publish:{channel.code}")
+    assert issue.channel_code == "shop"
+    assert SkuStock.objects.get(channel=channel, sku="RED").dirty
