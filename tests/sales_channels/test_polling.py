@@ -32,6 +32,8 @@ from tests.fixtures.channels import (
 )
 from tests.fixtures.worker import wait_for
 
+from .standins import standin_channel
+
 pytestmark = pytest.mark.django_db
 
 
@@ -43,27 +45,12 @@ def _payload(name: str, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def shop(make_channel: Callable[..., Any], shopify_standin: ChannelStandin) -> Channel:
-    channel: Channel = make_channel(
-        "poll-shop",
-        "shopify",
-        secret=SHOPIFY_SECRET,
-        api_base_url=shopify_standin.url,
-        access_token=shopify_standin.access_token,
-    )
-    return channel
+    return standin_channel(make_channel, shopify_standin, "poll-shop", secret=SHOPIFY_SECRET)
 
 
 @pytest.fixture
 def woo(make_channel: Callable[..., Any], woo_standin: ChannelStandin) -> Channel:
-    channel: Channel = make_channel(
-        "poll-woo",
-        "woocommerce",
-        secret=WOO_SECRET,
-        api_base_url=woo_standin.url,
-        consumer_key=woo_standin.consumer_key,
-        consumer_secret=woo_standin.consumer_secret,
-    )
-    return channel
+    return standin_channel(make_channel, woo_standin, "poll-woo", secret=WOO_SECRET)
 
 
 def _deliver_shopify(channel: Channel, order: dict[str, Any], webhook_id: str) -> int:
@@ -186,12 +173,7 @@ def test_paging_and_watermark_survive_a_failure_mid_run(
 def test_bigcommerce_poll_records_thin_events_unless_a_later_delivery_covered_them(
     make_channel: Callable[..., Any], bigcommerce_standin: ChannelStandin
 ) -> None:
-    channel = make_channel(
-        "poll-bc",
-        "bigcommerce",
-        api_base_url=bigcommerce_standin.base_url,
-        access_token=bigcommerce_standin.auth_token,
-    )
+    channel = standin_channel(make_channel, bigcommerce_standin, "poll-bc")
     base = int(time.time()) - 1800
     first = bigcommerce_standin.seed_order(updated_at_ts=base)["id"]
     second = bigcommerce_standin.seed_order(updated_at_ts=base + 5)["id"]
@@ -219,11 +201,10 @@ def test_bigcommerce_poll_records_thin_events_unless_a_later_delivery_covered_th
 def test_paused_channel_is_not_polled_and_cadence_is_per_channel(
     make_channel: Callable[..., Any], shopify_standin: ChannelStandin
 ) -> None:
-    fields = {"api_base_url": shopify_standin.url, "access_token": shopify_standin.access_token}
-    make_channel("p-active", "shopify", **fields)
-    make_channel("p-shadow", "shopify", state="shadow", **fields)
-    make_channel("p-paused", "shopify", state="paused", **fields)
-    make_channel("p-off", "shopify", orders_poll_enabled=False, **fields)
+    standin_channel(make_channel, shopify_standin, "p-active")
+    standin_channel(make_channel, shopify_standin, "p-shadow", state="shadow")
+    standin_channel(make_channel, shopify_standin, "p-paused", state="paused")
+    standin_channel(make_channel, shopify_standin, "p-off", orders_poll_enabled=False)
     make_channel("p-b2b", "b2b_api")
     shopify_standin.seed_order(financial_status="paid")
     assert set(channels_due_for_poll()) == {"p-active", "p-shadow"}
@@ -243,13 +224,8 @@ def test_worker_turns_an_order_no_webhook_brought_into_a_channel_order(
     celery_worker_factory: Any, make_channel: Callable[..., Any], shopify_standin: ChannelStandin
 ) -> None:
     # given a shadow channel (recorded, never pushed: no Odoo needed) and an order on the store
-    channel = make_channel(
-        "poll-worker",
-        "shopify",
-        state="shadow",
-        secret=SHOPIFY_SECRET,
-        api_base_url=shopify_standin.url,
-        access_token=shopify_standin.access_token,
+    channel = standin_channel(
+        make_channel, shopify_standin, "poll-worker", state="shadow", secret=SHOPIFY_SECRET
     )
     shopify_standin.seed_order(**_payload("shopify_order.json", id=7001))
     celery_worker_factory(queues="channel_io,intake,maintenance", concurrency=2)

@@ -18,6 +18,8 @@ from apps.webhooks.backstop import channel_webhooks_check, topics_needed
 from tests.fixtures.channel_standins import ChannelStandin
 from tests.fixtures.channels import WOO_SECRET
 
+from .standins import standin_channel
+
 pytestmark = pytest.mark.django_db
 
 HUB = "https://hub.example.test"
@@ -47,13 +49,7 @@ def _routing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def shop(make_channel: Callable[..., Any], shopify_standin: ChannelStandin) -> Channel:
-    channel: Channel = make_channel(
-        "hooks-shop",
-        "shopify",
-        api_base_url=shopify_standin.url,
-        access_token=shopify_standin.access_token,
-    )
-    return channel
+    return standin_channel(make_channel, shopify_standin, "hooks-shop")
 
 
 def _shopify_hook(standin: ChannelStandin, topic: str, address: str) -> None:
@@ -121,14 +117,7 @@ def test_shopify_missing_subscriptions_are_reported_then_repaired(
 def test_woocommerce_disabled_is_reactivated_and_missing_created_with_the_secret(
     make_channel: Callable[..., Any], woo_standin: ChannelStandin
 ) -> None:
-    channel = make_channel(
-        "hooks-woo",
-        "woocommerce",
-        secret=WOO_SECRET,
-        api_base_url=woo_standin.url,
-        consumer_key=woo_standin.consumer_key,
-        consumer_secret=woo_standin.consumer_secret,
-    )
+    channel = standin_channel(make_channel, woo_standin, "hooks-woo", secret=WOO_SECRET)
     url = f"{HUB}/webhooks/woocommerce/{channel.code}/"
     made = woo_standin.api(
         "POST", "webhooks", {"topic": "order.updated", "delivery_url": url, "secret": WOO_SECRET}
@@ -153,12 +142,7 @@ def test_bigcommerce_inactive_hook_is_reactivated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(registry._HANDLERS, "store/order/updated", lambda event: None)
-    channel = make_channel(
-        "hooks-bc",
-        "bigcommerce",
-        api_base_url=bigcommerce_standin.base_url,
-        access_token=bigcommerce_standin.auth_token,
-    )
+    channel = standin_channel(make_channel, bigcommerce_standin, "hooks-bc")
     url = f"{HUB}/webhooks/bigcommerce/{channel.code}/"
     made = bigcommerce_standin.api(
         "POST", "v3/hooks", {"scope": "store/order/updated", "destination": url}
