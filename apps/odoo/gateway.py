@@ -715,6 +715,92 @@ class OdooGateway:
                 }
         return out
 
+    def sale_order_lines_read(self, *, order_id: int) -> list[dict[str, Any]]:
+        """The lines of one order, in id order: id, product_id, qty, qty_delivered, price_unit,
+        discount (one search_read)."""
+        rows = self.client.call(
+            "sale.order.line",
+            "search_read",
+            [[["order_id", "=", order_id]]],
+            {
+                "fields": [
+                    "product_id",
+                    "product_uom_qty",
+                    "qty_delivered",
+                    "price_unit",
+                    "discount",
+                ],
+                "order": "id",
+            },
+        )
+        return [
+            {
+                "id": r["id"],
+                "product_id": m2o_id(r.get("product_id")),
+                "qty": r.get("product_uom_qty") or 0,
+                "qty_delivered": r.get("qty_delivered") or 0,
+                "price_unit": r.get("price_unit") or 0,
+                "discount": r.get("discount") or 0,
+            }
+            for r in rows
+        ]
+
+    @staticmethod
+    def _line_vals(line: Mapping[str, Any]) -> dict[str, Any]:
+        lv: dict[str, Any] = {"product_uom_qty": _num(line["qty"])}
+        for key in ("product_id", "price_unit", "discount", "name", "tax_id"):
+            if line.get(key) is not None:
+                lv[key] = line[key] if key == "tax_id" else _num(line[key])
+        return lv
+
+    def sale_order_edit(
+        self,
+        *,
+        order_id: int,
+        header: Mapping[str, Any] | None = None,
+        update: Mapping[int, Mapping[str, Any]] | None = None,
+        create: Sequence[Mapping[str, Any]] = (),
+        zero: Sequence[int] = (),
+    ) -> None:
+        """Edit a confirmed order in ONE write: header fields (partner_shipping_id,
+        partner_invoice_id, note, client_order_ref), existing lines by id (qty, price_unit,
+        discount, name, tax_id), new lines, and lines set to quantity 0 (Odoo does not let a
+        confirmed order's lines be deleted). Odoo adjusts the delivery itself; a locked order
+        raises (the caller cancels and recreates instead)."""
+        vals: dict[str, Any] = {
+            k: v
+            for k, v in (header or {}).items()
+            if k in ("partner_shipping_id", "partner_invoice_id", "note", "client_order_ref")
+            and v not in (None, "")
+        }
+        commands: list[Any] = [[1, lid, self._line_vals(ln)] for lid, ln in (update or {}).items()]
+        commands += [[1, lid, {"product_uom_qty": 0}] for lid in zero]
+        commands += [[0, 0, self._line_vals(ln)] for ln in create]
+        if commands:
+            vals["order_line"] = commands
+        if vals:
+            self.client.call("sale.order", "write", [[order_id], vals])
+
+    def sale_orders_unlock(self, *, order_ids: Sequence[int]) -> None:
+        """``action_unlock`` (a locked order can be neither edited nor cancelled)."""
+        for part in chunked(_unique(order_ids)):
+            self.client.call("sale.order", "action_unlock", [part])
+
+    def partner_address_create(
+        self, *, parent_id: int, address: Mapping[str, Any], kind: str = "delivery"
+    ) -> int:
+        """A delivery (or invoice) child address of ``parent_id``, in one create."""
+        countries = self._country_ids([address.get("country_code") or ""])
+        vals = {
+            "parent_id": parent_id,
+            "type": kind,
+            "name": address.get("name") or "",
+            **self._address_vals(address, countries),
+        }
+        if not vals["name"]:
+            vals.pop("name")
+        return int(self.client.call("res.partner", "create", [vals]))
+
     # --- pickings ------------------------------------------------------------------------------
     def _has_tracking(self) -> bool:
         return self.client.has_field("stock.picking", "carrier_tracking_ref")

@@ -93,6 +93,9 @@ class ChannelOrder(models.Model):
     ack_at = models.DateTimeField(null=True, blank=True)
     # What was (or, for shadow channels, would have been) sent, per call.
     ack_sent = models.JSONField(null=True, blank=True)
+    # An edit made on the channel after the push, waiting for orders.push_edit to apply it in
+    # Odoo (the canonical JSON, like `payload`, which keeps what the Odoo order was built from).
+    edit_payload = models.JSONField(null=True, blank=True)
 
     # Work-row bookkeeping for the push.
     attempts = models.PositiveIntegerField(default=0)

@@ -200,7 +200,11 @@ def order_upsert(*, order: Order, actor: str = "intake") -> tuple[ChannelOrder, 
             _cancel_after_push(row=row, actor=actor)
         elif _content_changed(before, data):
             # A payment or fulfilment status update is not an edit; lines or addresses are.
-            _edit_after_push(row=row)
+            _edit_after_push(row=row, data=data)
+        elif row.edit_payload is not None:
+            # Edited back to what Odoo has: the pending edit is void.
+            row.edit_payload = None
+            row.save(update_fields=["edit_payload", "updated_at"])
     return row, False
 
 
@@ -471,12 +475,29 @@ def order_release_hold(*, order_id: int, actor: str, reason: str = "") -> Channe
     return row
 
 
-def _edit_after_push(*, row: ChannelOrder) -> None:
-    # Editing a confirmed Odoo order is not automated yet: a person sees it in the inbox.
+EDIT_TASK = "orders.push_edit"
+
+
+def _edit_after_push(*, row: ChannelOrder, data: dict[str, Any]) -> None:
+    """Keep the edit; before shipping orders.push_edit applies it in Odoo (apps.orders.edits),
+    after shipping a person decides (inbox)."""
+    row.edit_payload = data
+    row.save(update_fields=["edit_payload", "updated_at"])
+    if row.state in (OrderState.IN_ODOO, OrderState.PUSHING):
+        # A pushing row is edited once the push bound it (see _push_batch).
+        if row.state == OrderState.IN_ODOO:
+            order_id = row.pk
+            transaction.on_commit(lambda: _send(EDIT_TASK, order_id=order_id))
+        return
+    edit_after_shipment(row=row)
+
+
+def edit_after_shipment(*, row: ChannelOrder, why: str = "") -> None:
     inbox_report(
         error=DataConflict(
             f"order {row.number or row.external_id} changed on the channel after it reached "
-            f"Odoo ({row.odoo_name or row.state}); the change was not applied",
+            f"Odoo ({row.odoo_name or row.state}); the change was not applied"
+            + (f": {why}" if why else " because the order has shipped"),
             order=row.odoo_ref,
         ),
         key=f"order_edit_after_push:{row.odoo_ref}",
@@ -860,16 +881,27 @@ def _allocate(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return parts
 
 
-def _sale_order_vals(ctx: _Context, row: ChannelOrder, partner: _PartnerIds) -> dict[str, Any]:
-    data = row.payload
+def _sale_order_vals(
+    ctx: _Context,
+    row: ChannelOrder,
+    partner: _PartnerIds,
+    *,
+    data: dict[str, Any] | None = None,
+    product_ids: list[int | None] | None = None,
+) -> dict[str, Any]:
+    """The Odoo order for `row` (or for an edited version `data` with its lines' products)."""
+    data = row.payload if data is None else data
     channel = row.channel
-    lines_db = {ln.position: ln for ln in row.lines.all()}
+    if product_ids is None:
+        products = {ln.position: ln.product_id for ln in row.lines.all()}
+    else:
+        products = dict(enumerate(product_ids))
     lines_json = data["lines"]
     nets = [Decimal(ln["subtotal"]) - Decimal(ln["discount"]) for ln in lines_json]
     extra = _allocate(Decimal(data.get("order_discount") or "0"), nets)
     lines: list[dict[str, Any]] = []
     for i, ln in enumerate(lines_json):
-        product_id = lines_db[i].product_id
+        product_id = products.get(i)
         if product_id is None:
             raise MappingMissing(f"SKU {ln['sku']} is not mapped", sku=ln["sku"])
         vals: dict[str, Any] = {
@@ -1238,6 +1270,11 @@ def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
         metrics.ORDERS.labels(code, "pushed").inc()
         metrics.ORDER_TO_ODOO_SECONDS.labels(code).observe((now - row.received_at).total_seconds())
         _amount_check(row=row, odoo_total=amount)
+    # An edit that arrived while we were pushing (intake could only keep it).
+    for order_id in ChannelOrder.objects.filter(
+        pk__in=[r.pk for r, _ in bound], edit_payload__isnull=False, cancel_wanted=False
+    ).values_list("pk", flat=True):
+        _send(EDIT_TASK, order_id=order_id)
     # A cancellation that arrived while we were pushing (intake could only flag it).
     for row in ChannelOrder.objects.filter(
         pk__in=[r.pk for r, _ in bound], cancel_wanted=True

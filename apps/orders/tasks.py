@@ -39,6 +39,13 @@ def acknowledge(self: HubTask, order_id: int) -> str:
     return order_acknowledge(order_id=order_id, final=final)
 
 
+@shared_task(base=HubTask, name="orders.push_edit")
+def push_edit(order_id: int) -> str:
+    from .edits import order_push_edit
+
+    return order_push_edit(order_id=order_id)
+
+
 @shared_task(base=HubTask, name="orders.retry")
 def retry(order_id: int) -> str:
     return services.order_retry(order_id=order_id).state
