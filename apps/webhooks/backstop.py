@@ -39,6 +39,8 @@ from apps.sales_channels.subscriptions import (
     unhealthy_error,
 )
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 WEBHOOKS_CHECK_TASK = "channels.webhooks_check"
@@ -96,6 +98,8 @@ def _page_record(
             recorded += int(created)
             duplicates += int(not created)
         watermark_advance(channel=channel, newest=newest)
+    metrics.ORDER_POLL.labels(channel.kind, "recorded").inc(recorded)
+    metrics.ORDER_POLL.labels(channel.kind, "duplicate").inc(duplicates)
     return recorded, duplicates, newest
 
 
@@ -161,6 +165,7 @@ def channel_webhooks_check(*, channel_code: str, repair: bool = False) -> Webhoo
     except PermanentError as exc:
         issue_report(error=exc, **context)
         raise
+    metrics.WEBHOOK_SUBSCRIPTIONS_UNHEALTHY.labels(channel.code).set(len(report.unhealthy))
     if report.unhealthy:
         issue_report(error=unhealthy_error(report), **context)
     else:
