@@ -248,3 +248,31 @@ def test_worker_turns_an_order_no_webhook_brought_into_a_channel_order(
         timeout=30,
     )
     assert ChannelOrder.objects.filter(channel=channel, external_id="7001").count() == 1
+
+
+def test_beat_fan_outs_ring_one_task_per_channel(
+    make_channel: Callable[..., Any],
+    shopify_standin: ChannelStandin,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    from django.core.cache import cache
+
+    from apps.webhooks import tasks
+
+    standin_channel(make_channel, shopify_standin, "f-active")
+    standin_channel(make_channel, shopify_standin, "f-paused", state="paused")
+    make_channel("f-b2b", "b2b_api")
+    polls: list[str] = []
+    checks: list[tuple[str, bool]] = []
+    monkeypatch.setattr(tasks.orders_poll, "delay", polls.append)
+    monkeypatch.setattr(
+        tasks.webhooks_check, "delay", lambda code, repair: checks.append((code, repair))
+    )
+    settings.HUB_WEBHOOKS_AUTO_REPAIR = False
+    for name in ("channels.orders_poll_fanout", "channels.webhooks_check_all"):
+        cache.delete(f"periodic:period:{name}")
+    assert tasks.orders_poll_fanout.run() == "ran"
+    assert tasks.webhooks_check_all.run() == "ran"
+    assert polls == ["f-active"]
+    assert checks == [("f-active", False)]
