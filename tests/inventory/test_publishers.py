@@ -192,3 +192,20 @@ def test_bigcommerce_absolute_adjustments_and_quota(
     ]
     assert standin_429s(bigcommerce_standin) == 0 and pub.budget.waited > 0
     assert {bigcommerce_standin.levels()[s] for s in ids} == {8}
+
+
+def test_unknown_ids_fail_per_sku_and_the_rest_is_written(
+    make_channel: Any, shopify_standin: Any, woo_standin: Any
+) -> None:
+    for standin, code in ((shopify_standin, "shop"), (woo_standin, "woo")):
+        ids = seed(standin, 3)
+        bad = {"GONE": "999999", "JUNK": "not-an-id"} if standin is woo_standin else {"GONE": "1"}
+        out = {
+            o.sku: o
+            for o in publisher_for(channel_for(make_channel, standin, code)).publish(
+                targets({**ids, **bad}, 4)
+            )
+        }
+        assert all(out[s].ok for s in ids), code
+        assert all(not out[s].ok and out[s].error for s in bad), code
+        assert {standin.levels()[s] for s in ids} == {4}

@@ -325,6 +325,12 @@ class ShopifyPublisher(HttpPublisher):
                             f"{err.get('message')}",
                         )
                     )
+            if len(remaining) == len(pending):
+                # Errors that name no quantity we sent: retrying the same call cannot help.
+                raise PermanentError(
+                    f"{self.channel.code}: inventorySetQuantities refused: {errors}"[:500],
+                    channel=self.channel.code,
+                )
             pending = remaining
         if stale:
             current = self.read_levels([t.external_id for t in stale])

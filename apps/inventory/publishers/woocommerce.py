@@ -97,11 +97,16 @@ class WooCommercePublisher(HttpPublisher):
 
     # -- interface ------------------------------------------------------------------------------
     def publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
+        outcomes: list[PublishOutcome] = [
+            PublishOutcome(t.sku, False, error=f"not a WooCommerce id: {t.external_id!r}")
+            for t in targets
+            if not t.external_id.isdigit()
+        ]
+        targets = [t for t in targets if t.external_id.isdigit()]
         if not targets:
-            return []
+            return outcomes
         known = self.parents([t.external_id for t in targets], lookup=False)
         simple = [t for t in targets if known.get(t.external_id, SIMPLE) == SIMPLE]
-        outcomes: list[PublishOutcome] = []
         moved: list[StockTarget] = []
         for part in chunks(simple, BATCH):
             done, refused = self._batch(f"{self.base}/products/batch", part)
@@ -185,7 +190,7 @@ class WooCommercePublisher(HttpPublisher):
         return outcomes, refused
 
     def read_levels(self, external_ids: Sequence[str]) -> dict[str, int]:
-        wanted = list(dict.fromkeys(external_ids))
+        wanted = [i for i in dict.fromkeys(external_ids) if i.isdigit()]
         known = self.parents(wanted, lookup=False)
         out: dict[str, int] = {}
         unknown = [i for i in wanted if i not in known]
