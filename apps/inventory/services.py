@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from apps.core.errors import LockContention, PermanentError
+from apps.core.errors import LockContention, PermanentError, TransientError
 from apps.inbox.services import issue_report, issue_row_succeeded
 from apps.mappings.models import Binding
 from apps.sales_channels.models import Channel
@@ -169,9 +169,13 @@ def publish_sweep() -> int:
         .values_list("channel_id", flat=True)
         .distinct()
     )
+    rung = 0
     for cid in ids:
-        _send(cid, None)
-    return len(ids)
+        # Not while a ring or a retry of that channel is pending (the key is set).
+        if cache.add(_ring_key(cid), "sweep", timeout=60):
+            _send(cid, None)
+            rung += 1
+    return rung
 
 
 # --- publication ---------------------------------------------------------------------------------
@@ -211,6 +215,14 @@ def publish_task_run(*, channel_id: int) -> dict[str, int]:
     cache.delete(_ring_key(channel_id))
     try:
         return publish_channel(channel).as_dict()
+    except TransientError:
+        # HubTask retries this task with backoff. Meanwhile the ring key says "pending", so
+        # new marks and the sweep do not start more retry chains during a long outage; the key
+        # outlives the longest countdown, then the sweep takes over again.
+        cache.set(
+            _ring_key(channel_id), "retry", timeout=int(_setting("HUB_MAX_COUNTDOWN", 300)) + 60
+        )
+        raise
     except PermanentError as exc:
         # The whole channel refused (credentials, configuration): a person must act. The SKUs
         # stay dirty, so the publication resumes by itself once it is fixed.
