@@ -99,3 +99,23 @@ def test_inventory_api_scopes_and_errors(portal: Any, sandbox_settings: Any) -> 
     sandbox_settings.set_faults(down=True)
     down = ok.get("/api/v1/inventory/", {"sku": "RED"})
     assert down.status_code == 503 and down.headers.get("Retry-After")
+
+
+def test_admin_lists_sku_stock_and_audits_mark_dirty(admin_client: Any, portal: Any) -> None:
+    from apps.core.models import AuditEntry
+
+    channel, pids, _, _ = portal
+    row = SkuStock.objects.create(
+        channel=channel, sku="RED", odoo_product_id=pids["WIDGET-RED"], external_id="x-RED"
+    )
+    page = admin_client.get("/admin/inventory/skustock/", {"dirty__exact": "0", "q": "RED"})
+    assert page.status_code == 200 and b"RED" in page.content
+    resp = admin_client.post(
+        "/admin/inventory/skustock/",
+        {"action": "mark_dirty", "_selected_action": [row.pk]},
+    )
+    assert resp.status_code == 302
+    row.refresh_from_db()
+    assert row.dirty and row.dirty_since is not None
+    assert AuditEntry.objects.filter(action="inventory.mark_dirty", object_id=str(row.pk)).exists()
+    assert admin_client.get("/admin/inventory/reconciliationrun/").status_code == 200
