@@ -81,3 +81,21 @@ def test_odoo_down_fails_the_run_and_keeps_the_row(
         reconcile_channel(channel=channel)
     run = ReconciliationRun.objects.get(channel=channel)
     assert run.state == ReconciliationRun.State.FAILED and run.error
+
+
+def test_nightly_job_queues_one_reconciliation_per_publishing_channel(
+    make_channel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.core.periodic import REGISTRY
+    from apps.inventory import reconcile
+
+    queued: list[int] = []
+    monkeypatch.setattr(reconcile.reconcile, "delay", queued.append)
+    shop = make_channel("shop", "shopify")
+    woo = make_channel("woo", "woocommerce")
+    make_channel("off", "bigcommerce", inventory_enabled=False)
+    make_channel("b2b", "b2b_api")
+    make_channel("paused", "shopify", state="paused")
+    assert REGISTRY["inventory.reconcile_nightly"].crontab == {"minute": "20", "hour": "3"}
+    reconcile.reconcile_nightly.run()
+    assert sorted(queued) == sorted([shop.pk, woo.pk])
