@@ -78,6 +78,10 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
         _report(row, MappingMissing(f"the edit adds unmapped SKU {', '.join(missing)}"))
         return "unknown_sku"
     product_ids: list[int | None] = [products[s] for s in skus]
+    if len(row.odoo_parts or ()) > 1:
+        ChannelOrder.objects.filter(pk=row.pk).update(edit_payload=None)
+        edit_after_shipment(row=row, why="the order is split over warehouses")
+        return "split"
     gateway = get_gateway()
     ctx = _Context(gateway=gateway)
     if channel.state == Channel.State.SHADOW or row.odoo_id is None:
@@ -96,12 +100,15 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
         )
         return "shadow"
     info = gateway.sale_orders_read(order_ids=[row.odoo_id]).get(row.odoo_id)
-    if info is not None and info["state"] == "cancel":
-        # A recreate that cancelled the old order but crashed before recording: finish it.
-        if gateway.sale_orders_find(refs=[edit_reference(row=row, data=data)]):
-            partner = _PartnerIds(int(row.odoo_partner_id or 0))
-            vals = _sale_order_vals(ctx, row, partner, data=data, product_ids=product_ids)
-            return _recreate(gateway, row, data, vals, product_ids, actor, old_state="cancel")
+    # A recreate that cancelled the old order but crashed before recording: finish it.
+    if (
+        info is not None
+        and info["state"] == "cancel"
+        and gateway.sale_orders_find(refs=[edit_reference(row=row, data=data)])
+    ):
+        partner = _PartnerIds(int(row.odoo_partner_id or 0))
+        vals = _sale_order_vals(ctx, row, partner, data=data, product_ids=product_ids)
+        return _recreate(gateway, row, data, vals, product_ids, actor, old_state="cancel")
     if info is None or info["state"] == "cancel":
         _report(row, PermanentError(f"Odoo order {row.odoo_name} is gone or cancelled"))
         return "inbox"

@@ -86,6 +86,10 @@ class ChannelOrder(models.Model):
     odoo_partner_id = models.PositiveIntegerField(null=True, blank=True)
     odoo_amount_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     shadow_payload = models.JSONField(null=True, blank=True)
+    # The warehouse plan of a channel that allows splits, fixed before the first Odoo call so a
+    # retry never flips between one order and several: [{ref, warehouse_id, qty: {product: n},
+    # id, name}]. More than one part: one sale order per warehouse (odoo_id is the first).
+    odoo_parts = models.JSONField(null=True, blank=True)
 
     # Acknowledgement on the channel (apps.orders.acknowledge): "" (not yet), pending, done,
     # failed (an inbox item says why), shadow (recorded, not sent), skipped (nothing to send).

@@ -547,16 +547,19 @@ def order_cancel(*, order_id: int, actor: str = "orders.cancel") -> str:
         order_transition(order=row, to=OrderState.CANCELLED, actor=actor, reason="no Odoo order")
         return row.state
     gateway = get_gateway()
-    info = gateway.sale_orders_read(order_ids=[row.odoo_id]).get(row.odoo_id)
-    delivered = info is not None and info.get("delivery_status") in ("partial", "full")
+    # A split order is cancelled as a whole: all its sale orders, or none once one shipped.
+    odoo_ids = [int(p["id"]) for p in row.odoo_parts or () if p.get("id")] or [row.odoo_id]
+    infos = gateway.sale_orders_read(order_ids=odoo_ids)
+    delivered = any(i.get("delivery_status") in ("partial", "full") for i in infos.values())
     if delivered:
         order_transition(
             order=row, to=OrderState.SHIPPED, actor=actor, reason="cancel after shipment"
         )
         _cancel_after_shipment(row=row)
         return row.state
-    if info is not None and info["state"] != "cancel":
-        gateway.sale_orders_cancel(order_ids=[row.odoo_id])
+    open_ids = [oid for oid, i in infos.items() if i["state"] != "cancel"]
+    if open_ids:
+        gateway.sale_orders_cancel(order_ids=open_ids)
     order_transition(order=row, to=OrderState.CANCELLED, actor=actor, reason="cancelled in Odoo")
     metrics.ORDERS.labels(row.channel.code, "cancelled").inc()
     return row.state
@@ -1087,19 +1090,26 @@ def _resolve_partners(ctx: _Context, rows: list[ChannelOrder]) -> dict[int, _Par
 
 def _build(
     ctx: _Context, rows: list[ChannelOrder], token: str
-) -> list[tuple[ChannelOrder, dict[str, Any]]]:
+) -> list[tuple[ChannelOrder, list[dict[str, Any]]]]:
+    """Per order, its sale order(s): one, or one per warehouse of a split plan."""
     partners = _resolve_partners(ctx, rows)
     over = _credit_exceeded(ctx, rows, partners)
     ctx.order_warehouse = _choose_warehouses(ctx, [r for r in rows if r.pk not in over])
-    built: list[tuple[ChannelOrder, dict[str, Any]]] = []
+    built: list[tuple[ChannelOrder, list[dict[str, Any]]]] = []
     for row in rows:
         if row.pk in over:
             _hold_for_credit(row=row, token=token, detail=over[row.pk])
             continue
         try:
-            built.append((row, _sale_order_vals(ctx, row, partners[row.pk])))
+            vals = _sale_order_vals(ctx, row, partners[row.pk])
         except (MappingMissing, OrderRejected) as exc:
             _push_failed(row=row, token=token, error=exc)
+            continue
+        parts = row.odoo_parts or []
+        if len(parts) > 1:
+            built.append((row, _split_vals(vals, parts, len(row.payload["lines"]))))
+        else:
+            built.append((row, [vals]))
     return built
 
 
@@ -1187,16 +1197,93 @@ def _choose_warehouses(ctx: _Context, rows: list[ChannelOrder]) -> dict[int, int
         pids = sorted({p for need in needs.values() for p in need})
         levels = ctx.gateway.stock_levels(product_ids=pids, warehouse_ids=whs)
         free = {wh: {p: lvl.free_qty for p, lvl in levels.get(wh, {}).items()} for wh in whs}
+        split = _split_allowed(group[0].channel)
+        plans: list[ChannelOrder] = []
         for row in group:
             need = needs[row.pk]
-            chosen = next(
-                (wh for wh in whs if all(free[wh].get(p, 0.0) >= q for p, q in need.items())),
-                whs[0],
-            )
-            for p, q in need.items():
-                free[chosen][p] = free[chosen].get(p, 0.0) - q
-            out[row.pk] = chosen
+            if row.odoo_parts:
+                # Decided by an earlier attempt: keep it, the references must not change.
+                alloc = {
+                    int(part["warehouse_id"]): {int(p): q for p, q in part["qty"].items()}
+                    for part in row.odoo_parts
+                }
+            else:
+                chosen = next(
+                    (wh for wh in whs if all(free[wh].get(p, 0.0) >= q for p, q in need.items())),
+                    None,
+                )
+                if chosen is None and split:
+                    alloc = _split_allocation(need, whs, free)
+                else:
+                    alloc = {chosen or whs[0]: dict(need)}
+                if split:
+                    row.odoo_parts = [
+                        {
+                            "ref": row.odoo_ref if len(alloc) == 1 else f"{row.odoo_ref}-W{wh}",
+                            "warehouse_id": wh,
+                            "qty": {str(p): q for p, q in qty.items()},
+                        }
+                        for wh, qty in alloc.items()
+                    ]
+                    plans.append(row)
+            for wh, qty in alloc.items():
+                for p, q in qty.items():
+                    free[wh][p] = free[wh].get(p, 0.0) - q
+            out[row.pk] = next(iter(alloc))
+        if plans:
+            # Stored before any Odoo write (see ChannelOrder.odoo_parts).
+            ChannelOrder.objects.bulk_update(plans, ["odoo_parts"])
     return out
+
+
+def _split_allowed(channel: Channel) -> bool:
+    """Channels that may split an order over warehouses (HUB_ORDER_SPLIT_CHANNELS, codes)."""
+    return channel.code in set(_setting("HUB_ORDER_SPLIT_CHANNELS", ()) or ())
+
+
+def _split_allocation(
+    need: dict[int, int], whs: list[int], free: dict[int, dict[int, float]]
+) -> dict[int, dict[int, int]]:
+    """Each product from the warehouses in priority order, as far as their free stock goes;
+    what nobody has is backordered in the preferred warehouse. Warehouses in priority order."""
+    alloc: dict[int, dict[int, int]] = {}
+    for p, q in need.items():
+        left = q
+        for wh in whs:
+            take = min(left, max(0, int(free[wh].get(p, 0.0))))
+            if take:
+                alloc.setdefault(wh, {})[p] = alloc.get(wh, {}).get(p, 0) + take
+                left -= take
+            if not left:
+                break
+        if left:
+            alloc.setdefault(whs[0], {})[p] = alloc.get(whs[0], {}).get(p, 0) + left
+    return {wh: alloc[wh] for wh in whs if wh in alloc}
+
+
+def _split_vals(
+    vals: dict[str, Any], parts: list[dict[str, Any]], n_goods: int
+) -> list[dict[str, Any]]:
+    """One sale order per planned warehouse: each goods line divided by the plan's quantities,
+    the shipping lines on the first part."""
+    remaining = [{int(p): int(q) for p, q in part["qty"].items()} for part in parts]
+    per_part: list[list[dict[str, Any]]] = [[] for _ in parts]
+    for line in vals["lines"][:n_goods]:
+        left = int(line["qty"])
+        for i, rem in enumerate(remaining):
+            take = min(left, rem.get(line["product_id"], 0))
+            if take:
+                per_part[i].append({**line, "qty": take})
+                rem[line["product_id"]] -= take
+                left -= take
+        if left:  # not in the plan (cannot happen for a plan made from these lines)
+            per_part[0].append({**line, "qty": left})
+    per_part[0] += vals["lines"][n_goods:]
+    return [
+        {**vals, "ref": part["ref"], "warehouse_id": part["warehouse_id"], "lines": lines}
+        for part, lines in zip(parts, per_part, strict=True)
+        if lines
+    ]
 
 
 class _RpcCounter:
@@ -1225,27 +1312,44 @@ def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
     if not built:
         return
     # One search for all references, one create for the missing ones, one confirm for all.
-    ids = gateway.sale_orders_ensure(orders=[vals for _, vals in built], confirm=True)
+    ids = gateway.sale_orders_ensure(orders=[v for _, parts in built for v in parts], confirm=True)
     # ONE read for the whole batch: the names to bind and amount_total to reconcile.
     info = gateway.sale_orders_totals(order_ids=list(ids.values()))
     now = timezone.now()
     bound: list[tuple[ChannelOrder, Any]] = []
     # One transaction for the whole batch's bookkeeping (savepoints per order, one commit).
     with transaction.atomic():
-        for row, vals in built:
+        for row, parts in built:
+            vals = parts[0]
             odoo_id = ids[vals["ref"]]
-            summary = info.get(odoo_id, {})
-            amount = summary.get("amount_total")
+            summaries = [info.get(ids[v["ref"]], {}) for v in parts]
+            summary = summaries[0]
+            names = [str(s.get("name") or "") for s in summaries]
+            totals = [s.get("amount_total") for s in summaries]
+            amount = (
+                None
+                if any(t is None for t in totals)
+                else sum((Decimal(str(t)) for t in totals), Decimal("0"))
+            )
+            extra: dict[str, Any] = {}
+            if len(parts) > 1:
+                plans = {p["ref"]: p for p in row.odoo_parts or []}
+                extra["odoo_parts"] = [
+                    {**plans.get(v["ref"], {}), "ref": v["ref"], "id": ids[v["ref"]], "name": n}
+                    for v, n in zip(parts, names, strict=True)
+                ]
             had_trouble = row.attempts > 1 or bool(row.last_error)
             moved = order_transition(
                 order=row,
                 to=OrderState.IN_ODOO,
                 actor=PUSH_TASK,
-                reason=f"sale order {summary.get('name', odoo_id)} confirmed",
+                reason=f"sale order {', '.join(names) or odoo_id} confirmed"
+                + (f" (split over {len(parts)} warehouses)" if len(parts) > 1 else ""),
                 lease_token=token,
                 odoo_id=odoo_id,
-                odoo_name=summary.get("name") or "",
+                odoo_name=", ".join(names)[:64] or (summary.get("name") or ""),
                 odoo_partner_id=vals["partner_id"],
+                **extra,
                 odoo_amount_total=(
                     Decimal(str(amount)).quantize(CENT) if amount is not None else None
                 ),
