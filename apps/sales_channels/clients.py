@@ -9,8 +9,9 @@ their flows.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,6 +252,58 @@ def shopify_orders_updated(
     yield from _link_pages(session or requests.Session(), url, channel, "orders", params, headers)
 
 
+def _seek_pages(
+    fetch: Callable[[dt.datetime, int], list[dict[str, Any]]],
+    *,
+    since: dt.datetime,
+    page_size: int,
+    modified: Callable[[dict[str, Any]], dt.datetime | None],
+    inclusive: bool,
+) -> Iterator[list[dict[str, Any]]]:
+    """Page a list sorted oldest change first by seeking, not by page number.
+
+    With page numbers, an order updated during the run moves to the end of the list and the row
+    after it slips back onto a page already read: missed. So after each full page the next
+    request starts again at the page's newest second (those rows come again: duplicates are
+    free) and rows updated meanwhile are still ahead. A full page whose rows all share one second
+    cannot be sought past; it is stepped through by page number.
+    """
+    cursor, page = since, 1
+    for _ in range(_MAX_PAGES):
+        rows = fetch(cursor, page)
+        if rows:
+            yield rows
+        if len(rows) < page_size:
+            return
+        times = [t for t in map(modified, rows) if t is not None]
+        if times and max(times) > min(times):
+            newest = max(times)
+            # `inclusive`: the API's filter is ">=" (BigCommerce); else ">" (WooCommerce).
+            cursor, page = (newest if inclusive else newest - dt.timedelta(seconds=1)), 1
+        else:
+            page += 1
+
+
+def parse_iso(value: Any) -> dt.datetime | None:
+    """ISO 8601 with an offset or `Z` (Shopify), or without a zone meaning UTC (WooCommerce
+    `*_gmt`); None when absent or malformed."""
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def parse_rfc2822(value: Any) -> dt.datetime | None:
+    """BigCommerce v2 dates (`Tue, 14 Jan 2025 15:04:05 +0000`); None when absent or malformed."""
+    try:
+        return email.utils.parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def woocommerce_orders_updated(
     *, channel: Channel, since: dt.datetime, session: requests.Session | None = None
 ) -> Iterator[list[dict[str, Any]]]:
@@ -258,13 +311,28 @@ def woocommerce_orders_updated(
     session = session or requests.Session()
     session.auth = (channel.consumer_key, channel.consumer_secret)
     url = channel.api_base_url.rstrip("/") + "/wp-json/wc/v3/orders"
-    params = {
-        "modified_after": since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        "dates_are_gmt": "true",
-        "orderby": "modified",
-        "order": "asc",
-    }
-    yield from _woo_pages(session, url, channel, params)
+
+    def fetch(cursor: dt.datetime, page: int) -> list[dict[str, Any]]:
+        params = {
+            "modified_after": cursor.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "dates_are_gmt": "true",
+            "orderby": "modified",
+            "order": "asc",
+            "per_page": WOO_PAGE_SIZE,
+            "page": page,
+        }
+        rows = _get(session, url, channel, params=params).json()
+        if not isinstance(rows, list):
+            raise PermanentError(f"{channel.code}: {url} did not answer a list")
+        return rows
+
+    yield from _seek_pages(
+        fetch,
+        since=since,
+        page_size=WOO_PAGE_SIZE,
+        modified=lambda o: parse_iso(o.get("date_modified_gmt")),
+        inclusive=False,
+    )
 
 
 def _bigcommerce_headers(channel: Channel) -> dict[str, str]:
@@ -281,23 +349,29 @@ def bigcommerce_orders_updated(
     """v2 `orders` modified at or after `since`, oldest change first, 250 a page (204 = end)."""
     session = session or requests.Session()
     url = channel.api_base_url.rstrip("/") + "/v2/orders"
-    for page in range(1, _MAX_PAGES + 1):
+
+    def fetch(cursor: dt.datetime, page: int) -> list[dict[str, Any]]:
         params = {
-            "min_date_modified": since.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "min_date_modified": cursor.astimezone(dt.UTC).isoformat(timespec="seconds"),
             "sort": "date_modified:asc",
             "limit": BIGCOMMERCE_PAGE_SIZE,
             "page": page,
         }
         resp = _get(session, url, channel, params=params, headers=_bigcommerce_headers(channel))
         if resp.status_code == 204 or not resp.content:
-            return
+            return []
         rows = resp.json()
         if not isinstance(rows, list):
             raise PermanentError(f"{channel.code}: {url} did not answer a list")
-        if rows:
-            yield rows
-        if len(rows) < BIGCOMMERCE_PAGE_SIZE:
-            return
+        return rows
+
+    yield from _seek_pages(
+        fetch,
+        since=since,
+        page_size=BIGCOMMERCE_PAGE_SIZE,
+        modified=lambda o: parse_rfc2822(o.get("date_modified")),
+        inclusive=True,
+    )
 
 
 # --- webhook subscriptions ---------------------------------------------------------------------

@@ -30,7 +30,6 @@ overlap. The watermark is the platform's own `updated_at`, never our clock: skew
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
@@ -47,6 +46,7 @@ from django.utils import timezone
 from apps.core.errors import PermanentError
 
 from . import clients
+from .clients import parse_iso, parse_rfc2822
 from .models import Channel, ChannelSyncState
 
 logger = logging.getLogger(__name__)
@@ -60,23 +60,6 @@ class RecordedEvent(Protocol):
     topic: str
     body: Any
     received_at: dt.datetime
-
-
-def _parse_iso(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def _parse_rfc2822(value: Any) -> dt.datetime | None:
-    try:
-        return email.utils.parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -103,7 +86,7 @@ class Source:
 
 
 def _shopify_event(channel: Channel, order: dict[str, Any]) -> PolledOrder:
-    version = _parse_iso(order.get("updated_at"))
+    version = parse_iso(order.get("updated_at"))
     if version is None or not order.get("id"):
         raise PermanentError(f"{channel.code}: a polled Shopify order has no id or updated_at")
     oid = str(order["id"])
@@ -130,13 +113,13 @@ def _shopify_covered(event: RecordedEvent, polled: PolledOrder) -> bool:
         body = json.loads(bytes(event.body))
     except ValueError:
         return False
-    seen = _parse_iso(body.get("updated_at")) if isinstance(body, dict) else None
+    seen = parse_iso(body.get("updated_at")) if isinstance(body, dict) else None
     return seen is not None and seen >= polled.version
 
 
 def _woocommerce_event(channel: Channel, order: dict[str, Any]) -> PolledOrder:
     modified = order.get("date_modified_gmt")
-    version = _parse_iso(modified)
+    version = parse_iso(modified)
     if version is None or not order.get("id"):
         raise PermanentError(f"{channel.code}: a polled WooCommerce order has no id or date")
     oid = str(order["id"])
@@ -158,7 +141,7 @@ def _woocommerce_event(channel: Channel, order: dict[str, Any]) -> PolledOrder:
 
 
 def _bigcommerce_event(channel: Channel, order: dict[str, Any]) -> PolledOrder:
-    version = _parse_rfc2822(order.get("date_modified"))
+    version = parse_rfc2822(order.get("date_modified"))
     if version is None or not order.get("id"):
         raise PermanentError(f"{channel.code}: a polled BigCommerce order has no id or date")
     oid = int(order["id"])

@@ -276,3 +276,33 @@ def test_beat_fan_outs_ring_one_task_per_channel(
     assert tasks.webhooks_check_all.run() == "ran"
     assert polls == ["f-active"]
     assert checks == [("f-active", False)]
+
+
+@pytest.mark.parametrize("kind", ["woocommerce", "bigcommerce"])
+def test_an_order_updated_mid_run_does_not_make_another_slip_past_a_page(
+    kind: str,
+    make_channel: Callable[..., Any],
+    woo_standin: ChannelStandin,
+    bigcommerce_standin: ChannelStandin,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    standin = woo_standin if kind == "woocommerce" else bigcommerce_standin
+    list_orders = {
+        "woocommerce": clients.woocommerce_orders_updated,
+        "bigcommerce": clients.bigcommerce_orders_updated,
+    }[kind]
+    monkeypatch.setattr(clients, "WOO_PAGE_SIZE", 2)
+    monkeypatch.setattr(clients, "BIGCOMMERCE_PAGE_SIZE", 2)
+    channel = standin_channel(make_channel, standin, f"seek-{kind}")
+    base = int(time.time()) - 3000
+    ids = [standin.seed_order(updated_at_ts=base + i * 10)["id"] for i in range(5)]
+    since = dt.datetime.fromtimestamp(base - 60, dt.UTC)
+    # given the first page was read
+    pages = list_orders(channel=channel, since=since)
+    seen = [o["id"] for o in next(pages)]
+    assert seen == ids[:2]
+    # when the first order changes (it moves to the end of the list) before the next page
+    standin.seed_order(id=ids[0], updated_at_ts=base + 100)
+    seen += [o["id"] for page in pages for o in page]
+    # then no order was skipped, and the changed one came again at the end
+    assert set(seen) == set(ids) and seen[-1] == ids[0]
