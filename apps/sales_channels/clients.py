@@ -284,6 +284,13 @@ def _seek_pages(
             page += 1
 
 
+def _rows(resp: requests.Response, channel: Channel) -> list[dict[str, Any]]:
+    rows = resp.json()
+    if not isinstance(rows, list):
+        raise PermanentError(f"{channel.code}: {resp.url.split('?')[0]} did not answer a list")
+    return rows
+
+
 def parse_iso(value: Any) -> dt.datetime | None:
     """ISO 8601 with an offset or `Z` (Shopify), or without a zone meaning UTC (WooCommerce
     `*_gmt`); None when absent or malformed."""
@@ -321,10 +328,7 @@ def woocommerce_orders_updated(
             "per_page": WOO_PAGE_SIZE,
             "page": page,
         }
-        rows = _get(session, url, channel, params=params).json()
-        if not isinstance(rows, list):
-            raise PermanentError(f"{channel.code}: {url} did not answer a list")
-        return rows
+        return _rows(_get(session, url, channel, params=params), channel)
 
     yield from _seek_pages(
         fetch,
@@ -358,12 +362,8 @@ def bigcommerce_orders_updated(
             "page": page,
         }
         resp = _get(session, url, channel, params=params, headers=_bigcommerce_headers(channel))
-        if resp.status_code == 204 or not resp.content:
-            return []
-        rows = resp.json()
-        if not isinstance(rows, list):
-            raise PermanentError(f"{channel.code}: {url} did not answer a list")
-        return rows
+        # v2 answers an empty page with 204 and no body.
+        return [] if resp.status_code == 204 or not resp.content else _rows(resp, channel)
 
     yield from _seek_pages(
         fetch,
