@@ -69,7 +69,7 @@ def ack_tag(row: ChannelOrder) -> str:
 # --- transport -----------------------------------------------------------------------------------
 
 
-class _Http:
+class ChannelHttp:
     """One session per acknowledgement; every answer classified (429 -> RateLimited)."""
 
     def __init__(self, channel: Channel) -> None:
@@ -102,7 +102,7 @@ def _shopify(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Call]:
     planned = [{"method": "POST", "path": "graphql.json", "body": body}]
     if not send:
         return planned
-    http = _Http(channel)
+    http = ChannelHttp(channel)
     resp = http.call(
         "POST",
         url,
@@ -136,7 +136,7 @@ def _woocommerce(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Cal
             {"method": "PUT", "path": f"orders/{row.external_id}", "body": status},
             {"method": "POST", "path": f"orders/{row.external_id}/notes", "body": note},
         ]
-    http = _Http(channel)
+    http = ChannelHttp(channel)
     http.session.auth = (channel.consumer_key, channel.consumer_secret)
     planned: list[Call] = []
     current = http.call("GET", base).json()
@@ -157,7 +157,7 @@ def _bigcommerce(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Cal
         return [
             {"method": "PUT", "path": f"v2/orders/{row.external_id}", "body": {"staff_notes": line}}
         ]
-    http = _Http(channel)
+    http = ChannelHttp(channel)
     http.session.headers.update(
         {"X-Auth-Token": channel.access_token, "Accept": "application/json"}
     )

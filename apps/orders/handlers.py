@@ -72,5 +72,10 @@ def order_event_handle(event: EventLike) -> int:
 
 
 def register(register_event_handler: Callable[[str, Callable[[Any], Any]], Any]) -> None:
+    from .bigcommerce import BIGCOMMERCE_TOPICS, bigcommerce_order_event_handle
+
     for topic in SHOPIFY_TOPICS + WOOCOMMERCE_TOPICS:
         register_event_handler(topic, order_event_handle)
+    # BigCommerce callbacks carry only the order id: that handler fetches the order first.
+    for topic in BIGCOMMERCE_TOPICS:
+        register_event_handler(topic, bigcommerce_order_event_handle)
