@@ -130,3 +130,69 @@ def test_shadow_channel_records_the_acknowledgement_and_sends_nothing(
     assert row.ack_sent[0]["body"]["variables"]["tags"] == [f"odoo:{row.odoo_ref}"]
     assert not [r for r in shopify_standin.received() if "tagsAdd" in str(r)]
     assert _shopify_tags(shopify_standin, int(row.external_id)) == []
+
+
+def test_bigcommerce_staff_notes_carry_the_odoo_reference_once(
+    bigcommerce_standin: Any, sandbox_settings: Any, make_channel: Any, bind_all: Any
+) -> None:
+    from apps.orders.bigcommerce import bigcommerce_order_fetch
+    from apps.sales_channels.translators import order_from_bigcommerce
+
+    bc = bigcommerce_standin
+    channel = make_channel(
+        code="bc", kind="bigcommerce", api_base_url=bc.base_url, access_token=bc.auth_token
+    )
+    bind_all(channel)
+    seeded = bc.seed_order(
+        staff_notes="gift wrap",
+        billing_address={"first_name": "Ada", "email": "ada@example.com", "country_iso2": "US"},
+        line_items=[{"sku": "MUG-WHT-11OZ", "quantity": 1, "price": 12.5}],
+    )
+    got = bigcommerce_order_fetch(channel=channel, order_id=seeded["id"])
+    row = order_ingest(
+        order=order_from_bigcommerce(
+            got["order"],
+            products=got["products"],
+            shipping_addresses=got["shipping_addresses"],
+            channel="bc",
+        )
+    )
+    assert order_push_due() == 1
+    row.refresh_from_db()
+    assert order_acknowledge(order_id=row.pk) == "done"
+    ChannelOrder.objects.filter(pk=row.pk).update(ack_state="")
+    assert order_acknowledge(order_id=row.pk) == "done"
+    notes = bc.api("GET", f"v2/orders/{seeded['id']}").body["staff_notes"]
+    assert notes == f"gift wrap\nOdoo sale order {row.odoo_name} (hub reference bc:{seeded['id']})"
+
+
+def test_push_records_rpcs_per_order(
+    shopify_standin: Any, sandbox_settings: Any, make_channel: Any, bind_all: Any
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        sample("hub_order_push_rpcs_total", channel="shop"),
+        sample("hub_order_push_orders_total", channel="shop"),
+        sample("hub_order_push_rpcs_per_order_count"),
+    )
+    channel = make_channel()
+    bind_all(channel)
+    for n in range(3):
+        order_ingest(order=order_from_shopify(shopify_payload(5100 + n), channel="shop"))
+    sandbox_settings.reset_stats()
+    assert order_push_due() == 3
+    calls = sandbox_settings.stats()["calls"]
+    rpcs = sum(n for key, n in calls.items() if not key.startswith(("common.", "web.", "db.")))
+    after = (
+        sample("hub_order_push_rpcs_total", channel="shop"),
+        sample("hub_order_push_orders_total", channel="shop"),
+        sample("hub_order_push_rpcs_per_order_count"),
+    )
+    assert after[1] - before[1] == 3
+    assert after[2] - before[2] == 1
+    # the counter pair adds up to the RPCs the sandbox saw for the batch
+    assert after[0] - before[0] == pytest.approx(rpcs, abs=0.01)
