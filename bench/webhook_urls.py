@@ -10,11 +10,16 @@ import base64
 import hashlib
 import hmac
 import os
+from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 SECRET = os.environ.get("BENCH_SHOPIFY_SECRET", "bench-secret").encode()
 
@@ -47,8 +52,19 @@ def b1(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"event_id": row[0] if row else None}, status=202)
 
 
+class BareDrfView(APIView):
+    """The DRF floor for the order API: parse the JSON body, answer 202. No auth, no database."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        return Response({"status": "accepted", "keys": len(request.data)}, status=202)
+
+
 urlpatterns = [
     path("bench/b0/", b0),
     path("bench/b1/", b1),
+    path("bench/drf/", BareDrfView.as_view()),
     path("", include("integration_hub.urls")),
 ]

@@ -242,20 +242,23 @@ def work_sweep(*, limit_per_kind: int = 500) -> dict[str, int]:
     return rung
 
 
-def events_drain(*, limit: int = 500) -> int:
-    """Ring every recorded event not rung yet (the doorbell's target). Returns how many.
+def events_drain(*, limit: int = 25) -> int:
+    """Process the recorded events not rung yet, in this task (the doorbell's target).
 
-    Runs in a worker, so the per-event messages leave the request path. Two drains racing may
-    ring a row twice; the second message finds the row claimed and does nothing.
+    Runs in a worker, off the request path. Events are processed inline rather than fanned out
+    as one message each: a task per event costs more in Celery bookkeeping than most handlers
+    cost. A full slice first rings another drain, so a burst spreads over the worker processes.
+    Rows are stamped before they run; if this worker dies mid-slice, the sweeper re-rings the
+    unfinished ones after the grace period, as for any lost message. Returns how many it took.
     """
     ids = workrow.ring_candidates(InboundEvent, grace_seconds=0, limit=limit, unrung_only=True)
     if not ids:
         return 0
     workrow.mark_rung(InboundEvent, pks=ids)
-    for pk in ids:
-        work_ring(model=InboundEvent, pk=pk)
-    if len(ids) >= limit:  # more are waiting: keep draining without waiting for a doorbell
+    if len(ids) >= limit:  # more may be waiting: let another worker process take them
         doorbell.send_drain()
+    for pk in ids:
+        event_process(event_id=pk)
     return len(ids)
 
 

@@ -197,18 +197,33 @@ def test_an_unrung_event_is_swept_after_the_grace(settings, monkeypatch):
     assert rung == [orphan.pk]
 
 
-def test_drain_rings_each_unrung_event_once(monkeypatch):
-    rung: list[int] = []
-    monkeypatch.setattr(services, "work_ring", lambda *, model, pk, countdown=None: rung.append(pk))
+def test_drain_processes_each_unrung_event_once(monkeypatch):
+    processed: list[int] = []
+    monkeypatch.setattr(services, "event_process", lambda *, event_id: processed.append(event_id))
     a, b = record("test.effect"), record("test.effect")
     already = record("test.effect")
     InboundEvent.objects.filter(pk=already.pk).update(rung_at=timezone.now())
     # when the drain runs twice
     assert services.events_drain() == 2
     assert services.events_drain() == 0
-    # then it rang the two unrung events once each, and stamped them
-    assert sorted(rung) == sorted([a.pk, b.pk])
+    # then it processed the two unrung events once each, and stamped them
+    assert sorted(processed) == sorted([a.pk, b.pk])
     assert not InboundEvent.objects.filter(rung_at__isnull=True).exists()
+
+
+def test_a_full_drain_slice_rings_another_drain_first(monkeypatch):
+    from apps.ledger import doorbell
+
+    order: list[str] = []
+    monkeypatch.setattr(services, "event_process", lambda *, event_id: order.append("event"))
+    monkeypatch.setattr(doorbell, "send_drain", lambda: order.append("drain") or True)
+    for _ in range(3):
+        record("test.effect")
+    # when a drain with a slice of 2 finds 3 waiting
+    assert services.events_drain(limit=2) == 2
+    # then it rang a second drain before working through its own slice
+    assert order == ["drain", "event", "event"]
+    assert services.events_drain(limit=2) == 1
 
 
 def test_doorbell_coalesces_a_burst_into_few_messages(settings, monkeypatch):
