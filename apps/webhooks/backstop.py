@@ -50,19 +50,31 @@ WEBHOOKS_CHECK_TASK = "channels.webhooks_check"
 
 
 def _covered(*, channel: Channel, source: Source, polled: list[PolledOrder]) -> set[str]:
-    """Dedupe keys of polled versions an already recorded event of the order covers."""
-    if source.covered is None or not polled:
+    """Dedupe keys of polled versions already in the ledger: recorded under the same key (an
+    overlap re-read; a WooCommerce delivery), or covered by an event of the order (a Shopify
+    delivery of this `updated_at` or newer; a BigCommerce delivery received after the change).
+
+    One indexed lookup per page, so a re-read costs no conflicting insert per order."""
+    if not polled:
         return set()
+    known = set(
+        InboundEvent.objects.filter(
+            channel_code=channel.code, dedupe_key__in=[p.dedupe_key for p in polled]
+        ).values_list("dedupe_key", flat=True)
+    )
+    rest = [p for p in polled if p.dedupe_key not in known]
+    if source.covered is None or not rest:
+        return known
     by_entity: dict[str, list[PolledOrder]] = {}
-    for p in polled:
+    for p in rest:
         by_entity.setdefault(f"order:{p.order_id}", []).append(p)
     overlap = dt.timedelta(seconds=settings.HUB_ORDER_POLL_OVERLAP_SECONDS)
     events = InboundEvent.objects.filter(
         channel_code=channel.code,
         entity_key__in=list(by_entity),
-        received_at__gte=min(p.version for p in polled) - overlap,
+        received_at__gte=min(p.version for p in rest) - overlap,
     ).only("topic", "body", "received_at", "entity_key")
-    return {
+    return known | {
         p.dedupe_key
         for event in events
         for p in by_entity.get(event.entity_key, [])
