@@ -36,6 +36,7 @@ from apps.sales_channels.subscriptions import (
     CANDIDATE_TOPICS,
     WebhookReport,
     channel_subscriptions_check,
+    hub_webhook_url,
     unhealthy_error,
 )
 
@@ -162,6 +163,9 @@ def channel_webhooks_check(*, channel_code: str, repair: bool = False) -> Webhoo
     channel = Channel.objects.filter(code=channel_code).first()
     if channel is None:
         raise PermanentError(f"no channel {channel_code!r}", channel=channel_code)
+    # Without our own URL nothing can be compared: a setup error for the operator running the
+    # check, not an inbox item per channel (the hourly job does not run the check then).
+    hub_webhook_url(channel)
     state, _ = ChannelSyncState.objects.get_or_create(channel=channel)
     context: dict[str, Any] = {
         "key": f"webhooks:{channel.code}",
@@ -186,6 +190,10 @@ def channel_webhooks_check(*, channel_code: str, repair: bool = False) -> Webhoo
 
 
 def channels_with_webhooks() -> list[str]:
+    """Channels the hourly check covers: none while HUB_PUBLIC_URL is unset (logged)."""
+    if not str(getattr(settings, "HUB_PUBLIC_URL", "") or ""):
+        logger.warning("HUB_PUBLIC_URL is not set: webhook subscriptions are not checked")
+        return []
     return list(
         Channel.objects.filter(kind__in=list(CANDIDATE_TOPICS))
         .exclude(state=Channel.State.PAUSED)

@@ -270,6 +270,7 @@ def test_beat_fan_outs_ring_one_task_per_channel(
         tasks.webhooks_check, "delay", lambda code, repair: checks.append((code, repair))
     )
     settings.HUB_WEBHOOKS_AUTO_REPAIR = False
+    settings.HUB_PUBLIC_URL = "https://hub.example.test"
     for name in ("channels.orders_poll_fanout", "channels.webhooks_check_all"):
         cache.delete(f"periodic:period:{name}")
     assert tasks.orders_poll_fanout.run() == "ran"

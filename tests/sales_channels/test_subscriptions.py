@@ -192,3 +192,15 @@ def test_missing_public_url_is_a_configuration_error(
     settings.HUB_PUBLIC_URL = ""
     with pytest.raises(CommandError, match="HUB_PUBLIC_URL"):
         call_command("channel", "webhooks", shop.code, stdout=StringIO())
+    assert not Issue.objects.filter(key=f"webhooks:{shop.code}").exists()
+
+
+def test_without_public_url_the_hourly_job_checks_nothing(
+    shop: Channel, settings: SettingsWrapper
+) -> None:
+    from apps.webhooks.backstop import channels_with_webhooks
+
+    assert channels_with_webhooks() == [shop.code]
+    settings.HUB_PUBLIC_URL = ""
+    assert channels_with_webhooks() == []
+    assert not Issue.objects.filter(key=f"webhooks:{shop.code}").exists()
