@@ -33,7 +33,7 @@ from apps.sales_channels.clients import TIMEOUT, _check
 from apps.sales_channels.models import Channel
 
 from . import metrics
-from .integrations import inbox_report
+from .integrations import order_inbox_report
 from .models import ChannelOrder, OrderState, OrderTransition
 
 logger = logging.getLogger(__name__)
@@ -276,13 +276,10 @@ def _ack_failed(row: ChannelOrder, exc: HubError, actor: str) -> None:
         actor=actor,
     )
     metrics.ACKS.labels(row.channel.code, "failed").inc()
-    inbox_report(
+    order_inbox_report(
         error=exc,
         key=f"order_ack:{row.odoo_ref}",
         row=row,
-        channel_code=row.channel.code,
-        order_number=row.number,
-        customer=row.customer_email,
         replay_task=ACK_TASK,
         replay_kwargs={"order_id": row.pk},
     )

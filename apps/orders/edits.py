@@ -34,7 +34,7 @@ from apps.sales_channels.models import Channel
 
 from .acknowledge import order_ack_ring
 from .codec import content_fingerprint, payload_hash
-from .integrations import inbox_report
+from .integrations import order_inbox_report
 from .models import ChannelOrder, OrderLine, OrderState, OrderTransition
 from .services import (
     EDIT_TASK,
@@ -255,13 +255,10 @@ def _apply(
 
 
 def _report(row: ChannelOrder, error: PermanentError) -> None:
-    inbox_report(
+    order_inbox_report(
         error=error,
         key=f"order_edit:{row.odoo_ref}",
         row=row,
-        channel_code=row.channel.code,
-        order_number=row.number,
-        customer=row.customer_email,
         replay_task=EDIT_TASK,
         replay_kwargs={"order_id": row.pk},
     )

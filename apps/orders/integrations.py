@@ -48,6 +48,27 @@ def inbox_report(
     )
 
 
+def order_inbox_report(
+    *,
+    error: HubError,
+    key: str,
+    row: Any,
+    replay_task: str = "",
+    replay_kwargs: dict[str, Any] | None = None,
+) -> None:
+    """inbox_report for one order, with its business context (channel, number, customer)."""
+    inbox_report(
+        error=error,
+        key=key,
+        row=row,
+        channel_code=row.channel.code,
+        order_number=row.number,
+        customer=row.customer_email or row.customer_external_id,
+        replay_task=replay_task,
+        replay_kwargs=replay_kwargs,
+    )
+
+
 def inbox_clear(*, row: Any) -> None:
     """The row went through: its inbox items clear themselves."""
     if not _inbox_installed():

@@ -52,7 +52,7 @@ from . import metrics
 from .acknowledge import order_ack_ring
 from .codec import content_fingerprint, order_to_json, payload_hash
 from .errors import OrderRejected, TransitionRefused
-from .integrations import inbox_clear, inbox_report
+from .integrations import inbox_clear, inbox_report, order_inbox_report
 from .models import (
     PRE_ODOO_STATES,
     TRANSITIONS,
@@ -489,6 +489,8 @@ def _edit_after_push(*, row: ChannelOrder, data: dict[str, Any]) -> None:
             order_id = row.pk
             transaction.on_commit(lambda: _send(EDIT_TASK, order_id=order_id))
         return
+    if row.state == OrderState.CANCEL_REQUESTED:
+        return  # being cancelled: nothing to edit
     edit_after_shipment(row=row)
 
 
@@ -753,13 +755,10 @@ def _push_failed(*, row: ChannelOrder, token: str, error: PermanentError) -> Non
         last_error=str(error)[:4000],
     )
     metrics.ORDERS.labels(row.channel.code, "failed").inc()
-    inbox_report(
+    order_inbox_report(
         error=error,
         key=f"order_push:{row.odoo_ref}",
         row=row,
-        channel_code=row.channel.code,
-        order_number=row.number,
-        customer=row.customer_email,
         replay_task="orders.retry",
         replay_kwargs={"order_id": row.pk},
     )
