@@ -332,3 +332,27 @@ def test_publish_task_one_at_a_time_and_channel_refusal_goes_to_inbox(shop: Any)
     issue = Issue.objects.get(key=f"inventory:publish:{channel.code}")
     assert issue.channel_code == "shop"
     assert SkuStock.objects.get(channel=channel, sku="RED").dirty
+
+
+def test_order_transition_marks_dirty_and_sweep_rings_dirty_channels_once(
+    shop: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from apps.inventory.services import publish_sweep
+    from apps.orders.services import order_transition
+
+    channel, _, _ = shop
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pending_order(channel, "C-1", {"TEE": 2}, OrderState.RECEIVED)
+    SkuStock.objects.update(dirty=False, dirty_since=None)
+    # when the order moves (here: accepted, ready to push), its SKU is dirty again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_transition(order=order, to=OrderState.READY, actor="test")
+    assert SkuStock.objects.get(channel=channel, sku="TEE").dirty
+    # the sweep rings the channel once, not again while that ring is pending
+    rings: list[int] = []
+    monkeypatch.setattr(services, "_send", lambda cid, countdown: rings.append(cid))
+    from django.core.cache import cache
+
+    cache.clear()
+    assert publish_sweep() == 1 and publish_sweep() == 0
+    assert rings == [channel.pk]
