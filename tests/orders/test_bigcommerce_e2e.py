@@ -1,5 +1,6 @@
 """BigCommerce: a thin signed callback (data.id only) → ledger → worker fetches the order from
-the stand-in over HTTP → translator → push → one confirmed sale order in the sandbox."""
+the stand-in over HTTP → translator → push → one confirmed sale order in the sandbox → the
+worker acknowledges it on the channel queue (staff notes)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,9 @@ def test_bigcommerce_callback_fetches_the_order_and_makes_one_sale_order(
             {"sku": "MUG-WHT-11OZ", "quantity": 1, "price": 12.5},
         ],
     )
-    celery_worker_factory(queues="intake,odoo,maintenance", concurrency=2, **worker_env(sb))
+    celery_worker_factory(
+        queues="intake,odoo,channel_io,maintenance", concurrency=2, **worker_env(sb)
+    )
     # created, then updated: two callbacks, one order
     assert deliver(seeded["id"], "msg-1") == 202
     assert deliver(seeded["id"], "msg-2", "store/order/statusUpdated") == 202
@@ -89,3 +92,8 @@ def test_bigcommerce_callback_fetches_the_order_and_makes_one_sale_order(
     partner = sb.execute("res.partner", "read", [so["partner_id"][0]], ["email"])[0]
     assert partner["email"] == "ada@example.com"
     assert bc.stats()["calls"].get("GET v2/orders/{id}", 0) >= 1
+    # and the worker acknowledged it on the channel queue: the Odoo name is in the staff notes
+    row = ChannelOrder.objects.get(odoo_ref=ref)
+    wait_for(lambda: ChannelOrder.objects.filter(pk=row.pk, ack_state="done").exists(), timeout=30)
+    notes = bc.api("GET", f"v2/orders/{seeded['id']}").body["staff_notes"]
+    assert notes == f"Odoo sale order {so['name']} (hub reference {ref})"
