@@ -31,7 +31,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from apps.core.errors import HubError, LockContention, MappingMissing
+from apps.core.errors import HubError, LockContention, MappingMissing, PermanentError
 from apps.core.periodic import periodic_job
 from apps.core.taskbase import HubTask
 from apps.inbox.services import issue_report
@@ -79,7 +79,14 @@ def _publication_lock(channel: Channel, wait: float) -> Iterator[None]:
 def reconcile_channel(
     *, channel: Channel, repair: bool = True, lock_wait: float = LOCK_WAIT_SECONDS
 ) -> ReconciliationRun:
-    """One reconciliation of ``channel``; always leaves a run row (failed with the error)."""
+    """One reconciliation of ``channel``; always leaves a run row (failed with the error).
+
+    A paused channel is not called at all; a channel in shadow is read and compared, never
+    written (its mismatches are reported).
+    """
+    if channel.state == Channel.State.PAUSED:
+        raise PermanentError(f"channel {channel.code} is paused: not reconciled")
+    repair = repair and channel.state != Channel.State.SHADOW
     run = ReconciliationRun.objects.create(channel=channel)
     try:
         with _publication_lock(channel, lock_wait):

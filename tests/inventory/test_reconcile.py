@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from apps.core.errors import PermanentError
 from apps.inbox.models import Issue
 from apps.inventory.atp import compute_atp
 from apps.inventory.metrics import DRIFT_RATIO
@@ -68,6 +69,17 @@ def test_report_only_leaves_the_channel_alone(shopify_standin: Any, sandbox_sett
     assert (run.mismatches, run.repaired) == (1, 0)
     assert run.details[0]["action"] == "report"
     assert shopify_standin.levels()["TEE"] == 1234
+    # a channel in shadow is only reported on; a paused one is not called at all
+    channel.state = "shadow"
+    channel.save()
+    assert reconcile_channel(channel=channel).details[0]["action"] == "report"
+    assert shopify_standin.levels()["TEE"] == 1234
+    channel.state = "paused"
+    channel.save()
+    calls = shopify_standin.stats()["total_calls"]
+    with pytest.raises(PermanentError):
+        reconcile_channel(channel=channel)
+    assert shopify_standin.stats()["total_calls"] == calls
 
 
 def test_odoo_down_fails_the_run_and_keeps_the_row(

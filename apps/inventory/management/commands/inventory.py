@@ -63,6 +63,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _sync(self, channel: Channel, opts: dict[str, Any]) -> None:
+        if channel.state == Channel.State.PAUSED:
+            raise CommandError(f"channel {channel.code} is paused: resume it before a sync")
         bar = ProgressBar(self.stderr)
         try:
             summary = publish_channel(channel, force=True, progress=bar)
