@@ -111,3 +111,19 @@ def test_nightly_job_queues_one_reconciliation_per_publishing_channel(
     assert REGISTRY["inventory.reconcile_nightly"].crontab == {"minute": "20", "hour": "3"}
     reconcile.reconcile_nightly.run()
     assert sorted(queued) == sorted([shop.pk, woo.pk])
+
+
+def test_a_failed_catalog_read_leaves_the_repair_done(
+    shopify_standin: Any, sandbox_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.core.errors import RateLimited
+    from apps.inventory import reconcile
+
+    def throttled(*, channel: Any) -> Any:
+        raise RateLimited("Shopify GraphQL throttled")
+
+    monkeypatch.setattr(reconcile, "channel_catalog", throttled)
+    channel = bound_channel(shopify_standin, sandbox_settings, "rec")
+    run = reconcile_channel(channel=channel)
+    assert run.state == ReconciliationRun.State.DONE and run.repaired == 2
+    assert "unknown-SKU check not done" in run.error
