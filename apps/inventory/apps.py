@@ -32,6 +32,7 @@ class InventoryConfig(AppConfig):
         except ImportError:  # pragma: no cover
             pass
         from . import reconcile  # noqa: F401  the reconcile task and its nightly job
+
         if apps.is_installed("apps.ledger"):
             from apps.ledger import services as ledger
 
