@@ -787,9 +787,18 @@ class OdooGateway:
             self.client.call("sale.order", "action_unlock", [part])
 
     def partner_address_create(
-        self, *, parent_id: int, address: Mapping[str, Any], kind: str = "delivery"
+        self,
+        *,
+        parent_id: int,
+        address: Mapping[str, Any],
+        kind: str = "delivery",
+        ref: str = "",
     ) -> int:
-        """A delivery (or invoice) child address of ``parent_id``, in one create."""
+        """A delivery (or invoice) child address of ``parent_id``, in one create.
+
+        ``ref``, when given, is a deterministic key the caller searches before creating, so a
+        create whose response was lost is found instead of made twice.
+        """
         countries = self._country_ids([address.get("country_code") or ""])
         vals = {
             "parent_id": parent_id,
@@ -797,6 +806,8 @@ class OdooGateway:
             "name": address.get("name") or "",
             **self._address_vals(address, countries),
         }
+        if ref:
+            vals["ref"] = ref
         if not vals["name"]:
             vals.pop("name")
         return int(self.client.call("res.partner", "create", [vals]))

@@ -22,6 +22,8 @@ Concurrency model (read this before changing anything here):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -1008,7 +1010,8 @@ def _partner_vals(row: ChannelOrder) -> dict[str, Any]:
     }
     vals.update({k: v for k, v in main.items() if k not in ("name", "email") and v})
     delivery, invoice = _address_dict(ship or None), _address_dict(bill or None)
-    if delivery:
+    # A B2B account's ship-to addresses are children with their own refs (_b2b_ship_to).
+    if delivery and row.channel.kind != Channel.Kind.B2B_API:
         vals["delivery"] = delivery
     if invoice:
         vals["invoice"] = invoice
@@ -1084,6 +1087,38 @@ def _resolve_partners(ctx: _Context, rows: list[ChannelOrder]) -> dict[int, _Par
     return out
 
 
+def _b2b_ship_to(ctx: _Context, rows: list[ChannelOrder], partners: dict[int, _PartnerIds]) -> None:
+    """A B2B order stays on the account's company partner; its ship-to becomes a delivery child.
+
+    The child carries a deterministic ref (channel, company, address), found by ONE search for
+    the batch before anything is created: the same store shipped to twice reuses its address,
+    and a create whose response was lost is found on the retry. Credit and invoicing stay with
+    the company; the PO number travels as the client reference.
+    """
+    wanted: dict[int, tuple[str, dict[str, Any], int]] = {}
+    for row in rows:
+        ids = partners.get(row.pk)
+        if row.channel.kind != Channel.Kind.B2B_API or ids is None:
+            continue
+        if ids.delivery_id and ids.delivery_id != ids.id:
+            continue  # a delivery address is already chosen (a binding's or a new partner's)
+        address = _address_dict(row.payload.get("shipping_address") or None)
+        if not address or not (address["street"] or address["city"]):
+            continue
+        key = json.dumps([ids.id, sorted(address.items())], sort_keys=True)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        wanted[row.pk] = (f"{row.channel.code}:ship-to:{digest}", address, ids.id)
+    if not wanted:
+        return
+    found = dict(ctx.gateway.partners_find(refs=sorted({w[0] for w in wanted.values()})).by_ref)
+    for pk, (ref, address, parent) in wanted.items():
+        if ref not in found:
+            found[ref] = ctx.gateway.partner_address_create(
+                parent_id=parent, address=address, kind="delivery", ref=ref
+            )
+        partners[pk] = _PartnerIds(parent, found[ref], partners[pk].invoice_id)
+
+
 # --- the batch -----------------------------------------------------------------------------------
 
 
@@ -1092,6 +1127,7 @@ def _build(
 ) -> list[tuple[ChannelOrder, list[dict[str, Any]]]]:
     """Per order, its sale order(s): one, or one per warehouse of a split plan."""
     partners = _resolve_partners(ctx, rows)
+    _b2b_ship_to(ctx, rows, partners)
     over = _credit_exceeded(ctx, rows, partners)
     ctx.order_warehouse = _choose_warehouses(ctx, [r for r in rows if r.pk not in over])
     built: list[tuple[ChannelOrder, list[dict[str, Any]]]] = []

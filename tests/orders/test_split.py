@@ -91,8 +91,9 @@ def test_a_retry_keeps_the_stored_plan(
     settings.HUB_ORDER_SPLIT_CHANNELS = ["wh"]
     row = ingest("S3")
     # Odoo drops the response after committing the sale orders (the first push creates the
-    # customer, whose response is dropped too): the plan was stored before
-    for _ in range(2):
+    # customer and the second its ship-to address, whose responses are dropped too): the plan
+    # was stored before
+    for _ in range(3):
         sb.set_faults(drop_after_commit=1)
         ChannelOrder.objects.filter(pk=row.pk).update(next_attempt_at=None)
         order_push_due()
