@@ -48,16 +48,25 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _levels(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:
+def _shopify_variant(channel: Channel, inventory_item_id: Any) -> str:
+    """The variant (our external id) of a Shopify inventory item, from the ids the publisher
+    resolved when it last wrote stock. Real ``inventory_levels/update`` bodies carry only the
+    item id; an item we never wrote to is not our echo anyway."""
+    if not inventory_item_id:
+        return ""
+    from .publishers import publisher_for
+
+    key_for = getattr(publisher_for(channel), "key_for", None)  # the HTTP publishers' cache
+    return str(key_for("item", str(inventory_item_id)) or "") if callable(key_for) else ""
+
+
+def _levels(channel: Channel, data: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:
     """[(sku, external id, quantity)] a delivery reports (sku or id may be empty)."""
-    if kind == Channel.Kind.SHOPIFY:
-        return [
-            (
-                str(data.get("sku") or ""),
-                str(data.get("variant_id") or data.get("inventory_item_id") or ""),
-                _int(data.get("available")),
-            )
-        ]
+    if channel.kind == Channel.Kind.SHOPIFY:
+        variant = str(data.get("variant_id") or "") or _shopify_variant(
+            channel, data.get("inventory_item_id")
+        )
+        return [(str(data.get("sku") or ""), variant, _int(data.get("available")))]
     out = [
         (str(data.get("sku") or ""), str(data.get("id") or ""), _int(data.get("stock_quantity")))
     ]
@@ -80,7 +89,7 @@ def inventory_event_handle(event: EventLike) -> int:
     if channel is None or data is None or not channel.inventory_enabled:
         return 0
     changed: list[str] = []
-    for sku, ext, qty in _levels(channel.kind, data):
+    for sku, ext, qty in _levels(channel, data):
         cond = Q()
         if sku:
             cond |= Q(sku=sku)

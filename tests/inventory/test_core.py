@@ -300,6 +300,26 @@ def test_channel_inventory_webhook_echo_changes_nothing(shop: Any, db: None) -> 
     assert inventory_event_handle(_Event("shop", "inventory_levels/update", {"available": 1})) == 0
 
 
+def test_shopify_echo_by_inventory_item_id_only(shop: Any, db: None) -> None:
+    from apps.inventory.handlers import inventory_event_handle
+    from apps.inventory.publishers import publisher_for
+
+    channel, _, _ = shop
+    # given stock published to the stand-in (the publisher resolved each variant's item)
+    publish_channel(channel, force=True)
+    red = SkuStock.objects.get(channel=channel, sku="RED")
+    gid = publisher_for(channel).cached("item", [red.external_id])[red.external_id]
+    item_id = int(str(gid).rsplit("/", 1)[1])
+    # when Shopify reports the level as it really does: item id and quantity, no SKU
+    echo = {"inventory_item_id": item_id, "location_id": 1, "available": red.published_qty}
+    assert inventory_event_handle(_Event("shop", "inventory_levels/update", echo)) == 0
+    assert not SkuStock.objects.get(pk=red.pk).dirty
+    # and a different value for the same item marks it dirty
+    edit = dict(echo, available=(red.published_qty or 0) + 7)
+    assert inventory_event_handle(_Event("shop", "inventory_levels/update", edit)) == 1
+    assert SkuStock.objects.get(pk=red.pk).dirty
+
+
 def test_metrics_show_freshness_and_publish_latency(shop: Any, client: Any) -> None:
     channel, _, _ = shop
     mark_dirty(None, ["RED"], "test")

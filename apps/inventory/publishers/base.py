@@ -95,6 +95,14 @@ class HttpPublisher(Publisher):
         known = self._map(kind)
         return {i: known[i] for i in ids if i in known}
 
+    def key_for(self, kind: str, value: str) -> str | None:
+        """The cached id whose resolved value is ``value`` (or a gid ending in ``/value``)."""
+        tail = f"/{value}"
+        for key, known in self._map(kind).items():
+            if str(known) == value or str(known).endswith(tail):
+                return str(key)
+        return None
+
     def remember(self, kind: str, values: dict[str, Any]) -> None:
         known = self._map(kind)
         if values and any(known.get(k) != v for k, v in values.items()):
