@@ -49,7 +49,7 @@ from .services import publish_channel
 logger = logging.getLogger(__name__)
 
 PUBLISHABLE = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
-CATALOG_KINDS = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE)
+CATALOG_KINDS = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
 LOCK_WAIT_SECONDS = 60.0
 LOCK_LEASE_SECONDS = 1800
 
@@ -166,7 +166,7 @@ def _check_and_repair(channel: Channel, run: ReconciliationRun, *, repair: bool)
 def _report_unknown_skus(channel: Channel, run: ReconciliationRun) -> None:
     """Catalog SKUs with no binding and no Odoo product go to the inbox, one issue per SKU."""
     if channel.kind not in CATALOG_KINDS:
-        return  # no catalog reader for this kind yet (BigCommerce)
+        return  # no catalog reader for this kind
     catalog = channel_catalog(channel=channel)
     bound = Binding.objects.filter(channel=channel, kind=Binding.Kind.PRODUCT)
     bound_ids = set(bound.values_list("external_id", flat=True))

@@ -192,11 +192,50 @@ def shopify_catalog(
     return out
 
 
+BIGCOMMERCE_PAGE_SIZE = 250
+
+
+def bigcommerce_catalog(
+    *, channel: Channel, session: requests.Session | None = None
+) -> list[CatalogItem]:
+    """Every variant with its SKU: v3 ``catalog/products?include=variants``, 250 per page.
+
+    A product without options still has one (base) variant, so the variant is always the
+    sellable unit, as the inventory publisher expects.
+    """
+    session = session or requests.Session()
+    url = f"{channel.api_base_url.rstrip('/')}/v3/catalog/products"
+    headers = {"X-Auth-Token": channel.access_token, "Accept": "application/json"}
+    out: list[CatalogItem] = []
+    page = 1
+    while page <= _MAX_PAGES:
+        params = {"include": "variants", "limit": BIGCOMMERCE_PAGE_SIZE, "page": page}
+        body = _get(session, url, channel, params=params, headers=headers).json()
+        for product in body.get("data") or []:
+            pid = str(product.get("id", ""))
+            for variant in product.get("variants") or []:
+                out.append(
+                    CatalogItem(
+                        external_id=str(variant.get("id", "")),
+                        sku=str(variant.get("sku") or "").strip(),
+                        name=str(product.get("name") or ""),
+                        product_external_id=pid,
+                    )
+                )
+        pagination = (body.get("meta") or {}).get("pagination") or {}
+        if page >= int(pagination.get("total_pages") or 1):
+            break
+        page += 1
+    return out
+
+
 def channel_catalog(*, channel: Channel) -> list[CatalogItem]:
     if channel.kind == Channel.Kind.WOOCOMMERCE:
         return woocommerce_catalog(channel=channel)
     if channel.kind == Channel.Kind.SHOPIFY:
         return shopify_catalog(channel=channel)
+    if channel.kind == Channel.Kind.BIGCOMMERCE:
+        return bigcommerce_catalog(channel=channel)
     raise PermanentError(
         f"reading the catalog of a {channel.kind} channel is not supported", field="kind"
     )

@@ -20,7 +20,7 @@ __all__ = ["fresh_cache", "sandbox_settings"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
-@pytest.mark.parametrize("standin_name", ["shopify_standin", "woo_standin"])
+@pytest.mark.parametrize("standin_name", ["shopify_standin", "woo_standin", "bigcommerce_standin"])
 def test_reconciliation_repairs_drift_records_the_run_and_reports_unknown_skus(
     standin_name: str, request: pytest.FixtureRequest, sandbox_settings: Any
 ) -> None:

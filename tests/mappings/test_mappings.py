@@ -198,3 +198,34 @@ def test_automap_binds_skus_found_in_odoo_in_one_lookup(
     again = io.StringIO()
     call_command("mappings", "automap", "--channel", channel.code, stdout=again)
     assert "bound 0, already bound 4" in again.getvalue()
+
+
+def test_automap_reads_a_bigcommerce_catalog_page_by_page(
+    make_channel: Any, bigcommerce_standin: Any, odoo_sandbox: Any, settings: Any
+) -> None:
+    # given a BigCommerce store (v3 catalog, 250 per page) selling 2 SKUs Odoo knows among 260
+    settings.ODOO_URL = odoo_sandbox.url
+    bigcommerce_standin.add_products(
+        [{"sku": "SKU-001", "stock": 3}, {"sku": "WIDGET-RED", "stock": 2}]
+        + [{"sku": f"BC-ONLY-{i}", "stock": 1} for i in range(258)]
+    )
+    channel = make_channel(
+        "bc-auto",
+        "bigcommerce",
+        secret="whsec_" + "A" * 32,
+        api_base_url=bigcommerce_standin.base_url,
+        access_token=bigcommerce_standin.auth_token,
+    )
+    out = io.StringIO()
+    # when
+    call_command("mappings", "automap", "--channel", channel.code, stdout=out)
+    # then both known SKUs are bound to their variant ids, the rest reported unmapped
+    bound = dict(
+        Binding.objects.filter(channel=channel).values_list("external_code", "external_id")
+    )
+    assert {"SKU-001", "WIDGET-RED"} <= set(bound)  # (the stand-in also seeds SKU-002…)
+    assert not [sku for sku in bound if sku.startswith("BC-ONLY")]
+    assert all(ext.isdigit() for ext in bound.values())
+    levels = bigcommerce_standin.stats()
+    assert levels["calls"].get("GET v3/catalog/products", 0) >= 2  # followed the pagination
+    assert "unmapped SKU BC-ONLY-257" in out.getvalue()
