@@ -27,11 +27,19 @@ class InventoryConfig(AppConfig):
         post_save.connect(
             _transition_saved, sender=OrderTransition, dispatch_uid="inventory.order_moved"
         )
-        try:  # INV-PUBLISH's modules, when present
-            from . import publishers  # noqa: F401
-        except ImportError:  # pragma: no cover
-            pass
-        from . import reconcile  # noqa: F401  the reconcile task and its nightly job
+        # Roles (hub_roles): support staff see stock per SKU and reconciliation runs, and may
+        # re-publish a SKU (an audited admin action); they never see channel credentials.
+        from apps.inbox.roles import ROLE_PERMISSIONS, SUPPORT
+
+        from . import (
+            publishers,  # noqa: F401
+            reconcile,  # noqa: F401  the reconcile task and its nightly job
+        )
+
+        ROLE_PERMISSIONS[SUPPORT] |= {
+            "inventory.view_skustock",
+            "inventory.view_reconciliationrun",
+        }
 
         if apps.is_installed("apps.ledger"):
             from apps.ledger import services as ledger

@@ -22,6 +22,17 @@ class OrdersConfig(AppConfig):
         from . import tasks  # noqa: F401  register the tasks and periodic jobs
 
         post_save.connect(_binding_saved, sender=Binding, dispatch_uid="orders.release_on_binding")
+        # Roles (hub_roles): support staff see orders and their history to triage; an Approver
+        # sees them to release holds (the release itself needs orders.release_hold).
+        from apps.inbox.roles import APPROVER, ROLE_PERMISSIONS, SUPPORT
+
+        seeing = {
+            "orders.view_channelorder",
+            "orders.view_orderline",
+            "orders.view_ordertransition",
+        }
+        ROLE_PERMISSIONS[SUPPORT] |= seeing
+        ROLE_PERMISSIONS[APPROVER] |= seeing
         # The ledger may be absent: without it the API still works, webhooks do not.
         from django.apps import apps
 

@@ -163,6 +163,31 @@ def test_hub_roles_is_idempotent():
 
 
 @pytest.mark.django_db
+def test_domain_apps_give_support_what_triage_needs_and_no_credentials():
+    call_command("hub_roles", verbosity=0)
+
+    def codes(group: str) -> set[str]:
+        return {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Permission.objects.filter(group__name=group).select_related("content_type")
+        }
+
+    support, approver = codes("Support"), codes("Approver")
+    # support staff see orders, their history and stock per SKU to triage
+    assert {
+        "orders.view_channelorder",
+        "orders.view_ordertransition",
+        "inventory.view_skustock",
+        "inventory.view_reconciliationrun",
+    } <= support
+    # but change nothing there except through audited actions, and never see channels
+    assert not {c for c in support if c.startswith(("orders.change", "orders.delete"))}
+    assert not {c for c in support if c.startswith("sales_channels.")}
+    # an Approver sees the orders it may release
+    assert {"orders.view_channelorder", "orders.release_hold"} <= approver
+
+
+@pytest.mark.django_db
 def test_issue_reopens_when_the_cause_comes_back():
     issue, event = _failed_event_issue()
     inbox.issue_resolve(issue=issue, user=None)
