@@ -9,6 +9,7 @@ Everything else is classified by ``apps.sales_channels.clients._check``.
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
@@ -70,8 +71,9 @@ class HttpPublisher(Publisher):
         self.calls = 0
         self.budget = self.make_budget()
 
+    @abc.abstractmethod
     def make_budget(self) -> RateBudget:
-        raise NotImplementedError  # pragma: no cover - every kind defines its budget
+        """The channel account's shared rate budget (every kind defines its own)."""
 
     def observe(self, resp: requests.Response) -> None:
         """Feed the provider's rate signal back into the budget (BigCommerce headers, ...)."""
