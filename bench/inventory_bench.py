@@ -26,7 +26,6 @@ calls <= 1.1 x minimum, with zero 429s.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import random
@@ -34,58 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from sandbox_proc import free_port, start_sandbox
+from sandbox_proc import bind_standin_skus, free_port, http, start_sandbox, start_standin, stop_all
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_MS = 5
-
-
-def http(method: str, url: str, payload: Any = None) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        body = resp.read()
-        return json.loads(body) if body else None
-
-
-def start_standin(kind: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.channels",
-            "--kind",
-            kind,
-            "--port",
-            str(port),
-            "--products",
-            "0",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(
-                f"{kind} stand-in exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            )
-        try:
-            http("GET", f"{url}/__standin__/health")
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{kind} stand-in did not start")
 
 
 class Odoo:
@@ -154,12 +108,7 @@ def main() -> None:
         procs += [shop_proc, woo_proc]
         rows = run(args, rng, Odoo(odoo_url), shop_url, woo_url)
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
     print_table(args, rows)
 
 
@@ -177,7 +126,6 @@ def run(args: Any, rng: random.Random, odoo: Odoo, shop_url: str, woo_url: str) 
 
     from apps.inventory.atp import compute_atp
     from apps.inventory.services import mark_dirty, publish_channel, publish_task_run
-    from apps.mappings.models import Binding
     from apps.sales_channels.models import ChannelWarehouse
     from apps.sales_channels.services import channel_create
 
@@ -210,18 +158,7 @@ def run(args: Any, rng: random.Random, odoo: Odoo, shop_url: str, woo_url: str) 
             consumer_secret=creds.get("consumer_secret", ""),
         )
         ChannelWarehouse.objects.create(channel=channel, odoo_warehouse_id=wh["id"])
-        added = http("POST", f"{url}/__standin__/products", [{"sku": s, "stock": 0} for s in skus])
-        Binding.objects.bulk_create(
-            Binding(
-                channel=channel,
-                kind=Binding.Kind.PRODUCT,
-                external_id=str(row["variant_id"]),
-                external_code=row["sku"],
-                odoo_model="product.product",
-                odoo_id=by_sku[row["sku"]],
-            )
-            for row in added
-        )
+        bind_standin_skus(channel, url, by_sku)
         setup = time.perf_counter()
         publish_channel(channel, force=True)
         channels[kind] = {"channel": channel, "url": url, "setup_s": time.perf_counter() - setup}

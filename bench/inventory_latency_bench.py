@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from inventory_bench import Odoo, http, start_standin
-from sandbox_proc import free_port, start_sandbox
+from inventory_bench import Odoo
+from sandbox_proc import bind_standin_skus, free_port, http, start_sandbox, start_standin, stop_all
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-" + "t" * 40
@@ -80,12 +80,7 @@ def main() -> None:
         procs.append(shop_proc)
         results = run(args, Odoo(odoo_url), shop_url, web_port, state, procs)
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(reversed(procs), timeout=10)
     print_table(args, results)
 
 
@@ -108,7 +103,6 @@ def run(
 
     from apps.inventory.detection import stock_poll
     from apps.inventory.services import publish_channel
-    from apps.mappings.models import Binding
     from apps.sales_channels.models import ChannelWarehouse
     from apps.sales_channels.services import channel_create
 
@@ -130,18 +124,7 @@ def run(
         code="latency", kind="shopify", api_base_url=shop_url, access_token=creds["access_token"]
     )
     ChannelWarehouse.objects.create(channel=channel, odoo_warehouse_id=wh["id"])
-    added = http("POST", f"{shop_url}/__standin__/products", [{"sku": s, "stock": 0} for s in skus])
-    Binding.objects.bulk_create(
-        Binding(
-            channel=channel,
-            kind=Binding.Kind.PRODUCT,
-            external_id=str(row["variant_id"]),
-            external_code=row["sku"],
-            odoo_model="product.product",
-            odoo_id=by_sku[row["sku"]],
-        )
-        for row in added
-    )
+    bind_standin_skus(channel, shop_url, by_sku)
     publish_channel(channel, force=True)
 
     log = open(Path(state) / "worker.log", "wb")  # noqa: SIM115 - lives as long as the worker

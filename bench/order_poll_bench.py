@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from inventory_bench import http, start_standin
+from sandbox_proc import http, start_standin, stop_all
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "channels"
@@ -106,12 +106,7 @@ def main() -> None:
             procs.append(proc)
         rows = run(args.orders, urls)
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
     store = "PostgreSQL" if os.environ["DATABASE_URL"].startswith("postgres") else "SQLite"
     print(f"{args.orders} orders per channel, {store}")
     print()

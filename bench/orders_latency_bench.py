@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -35,11 +36,10 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-from sandbox_proc import free_port, sandbox_total, start_sandbox
+from sandbox_proc import free_port, sandbox_total, start_sandbox, start_standin, stop_all
 from webhook_bench import database_url, redis_up, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,22 +187,10 @@ def main() -> None:
         start_sandbox(odoo_port, latency_ms=20, per_record_ms=2)
     ]
     try:
-        procs.append(
-            start(
-                [
-                    *(sys.executable, "-m", "sandbox.channels", "--kind", "shopify"),
-                    *("--port", str(SHOP_PORT), "--seed-skus", ",".join(SKU_MAP.values())),
-                ],
-                env,
-                state / "shopify.log",
-            )
+        shop_proc, _ = start_standin(
+            "shopify", port=SHOP_PORT, products=10, seed_skus=SKU_MAP.values()
         )
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://{SHOP}/__standin__/credentials", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        procs.append(shop_proc)
         from apps.odoo.client import get_client
         from apps.odoo.gateway import OdooGateway
         from apps.orders.models import ChannelOrder, OrderState
@@ -280,16 +268,12 @@ def main() -> None:
             "sale.order", "search_count", [[["origin", "=like", f"{CHANNEL}:%"]]]
         )
     finally:
-        for p in reversed(procs):
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                p.terminate()
+        # The hub's processes lead their own groups (gunicorn and celery fork children).
         for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if p.poll() is None and os.getpgid(p.pid) == p.pid:
+                    os.killpg(p.pid, signal.SIGTERM)
+        stop_all(reversed(procs), timeout=20)
         tails = {log.name: log.read_text(errors="replace")[-2500:] for log in state.glob("*.log")}
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(state, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""Start the Odoo sandbox as a subprocess for a benchmark, and read its call counter."""
+"""Benchmark processes: the Odoo sandbox and the channel stand-ins as subprocesses, and the small
+HTTP helper the benchmarks share to drive them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,3 +59,71 @@ def start_sandbox(port: int, *, latency_ms: float, per_record_ms: float) -> subp
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("sandbox did not start")
+
+
+def http(method: str, url: str, payload: Any = None) -> Any:
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        body = resp.read()
+        return json.loads(body) if body else None
+
+
+def start_standin(
+    kind: str, *, port: int | None = None, products: int = 0, seed_skus: Iterable[str] = ()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `python -m sandbox.channels --kind KIND`; wait until it answers. (process, URL)"""
+    port = port or free_port()
+    args = [sys.executable, "-m", "sandbox.channels", "--kind", kind, "--port", str(port)]
+    args += ["--products", str(products)]
+    if seed_skus:
+        args += ["--seed-skus", ",".join(seed_skus)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(
+                f"{kind} stand-in exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
+        try:
+            http("GET", f"{url}/__standin__/health")
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{kind} stand-in did not start")
+
+
+def stop_all(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 5) -> None:
+    """Terminate every process, then kill the ones that do not exit within `timeout`."""
+    procs = list(procs)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def bind_standin_skus(channel: Any, url: str, by_sku: dict[str, int]) -> None:
+    """Create the SKUs (stock 0) on the stand-in at `url` and bind each to its Odoo product.
+
+    Needs Django set up (the caller's process is the hub's)."""
+    from apps.mappings.models import Binding
+
+    added = http("POST", f"{url}/__standin__/products", [{"sku": s, "stock": 0} for s in by_sku])
+    Binding.objects.bulk_create(
+        Binding(
+            channel=channel,
+            kind=Binding.Kind.PRODUCT,
+            external_id=str(row["variant_id"]),
+            external_code=row["sku"],
+            odoo_model="product.product",
+            odoo_id=by_sku[row["sku"]],
+        )
+        for row in added
+    )

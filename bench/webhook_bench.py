@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from sandbox_proc import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -90,12 +92,6 @@ TARGETS: dict[str, tuple[str, bytes, dict[str, str]]] = {
     "bare DRF view (parse JSON, 202)": ("/bench/drf/", B2B_BODY, B2B_HEADERS),
     "order API POST /api/v1/orders/": ("/api/v1/orders/", B2B_BODY, B2B_HEADERS),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def redis_up() -> bool:

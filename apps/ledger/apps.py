@@ -12,4 +12,6 @@ class LedgerConfig(AppConfig):
         from .models import InboundEvent
 
         # InboundEvent is the first kind of work the sweeper watches; other apps register theirs.
-        registry.register_work_kind(InboundEvent, "ledger.process_event", kwarg="event_id")
+        registry.register_work_kind(
+            InboundEvent, "ledger.process_event", kwarg="event_id", doorbell=True
+        )

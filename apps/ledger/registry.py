@@ -56,6 +56,9 @@ class WorkKind:
     max_attempts: int | None = None
     base_seconds: float | None = None
     cap_seconds: float | None = None
+    # Rows rung by a coalesced doorbell (recorded with rung_at NULL): the sweeper gives a
+    # never-rung row the same grace as a rung one before it steps in.
+    doorbell: bool = False
 
     @property
     def label(self) -> str:
@@ -73,9 +76,10 @@ def register_work_kind(
     max_attempts: int | None = None,
     base_seconds: float | None = None,
     cap_seconds: float | None = None,
+    doorbell: bool = False,
 ) -> None:
     """Let the sweeper re-ring rows of `model` by sending `task_name(**{kwarg: pk})`."""
-    kind = WorkKind(model, task_name, kwarg, max_attempts, base_seconds, cap_seconds)
+    kind = WorkKind(model, task_name, kwarg, max_attempts, base_seconds, cap_seconds, doorbell)
     _KINDS[kind.label] = kind
 
 

@@ -7,6 +7,7 @@ worker killed) is found by the sweeper from the rows themselves.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -136,44 +138,47 @@ def _insert_unless_duplicate(event: InboundEvent) -> int | None:
     both speak this dialect; a concurrent insert of the same key makes ours wait for it and
     then return nothing.
     """
-    meta = InboundEvent._meta
     conn = connections[router.db_for_write(InboundEvent)]
-    qn = conn.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    sql, fields = _insert_statement(conn.alias)
+    conn.ensure_connection()
     if conn.vendor == "postgresql":
-        # psycopg adapts str, int, bytes and aware datetimes itself; only JSON needs wrapping.
-        # (Django's per-field preparation costs a tenth of a millisecond on this path.)
+        # psycopg adapts str, int, bytes and aware datetimes itself; only JSON needs wrapping
+        # (Django's per-field preparation costs a tenth of a millisecond on this path). A
+        # server-side-binding cursor on Django's own connection (so the caller's transaction
+        # applies) sends the body as binary bytea instead of an escaped hex literal, and
+        # psycopg prepares the statement after a few uses.
         values = [
             conn.ops.adapt_json_value(getattr(event, f.attname), f.encoder)
             if isinstance(f, models.JSONField) and getattr(event, f.attname) is not None
             else getattr(event, f.attname)
             for f in fields
         ]
+        with psycopg.Cursor(conn.connection) as raw:
+            raw.execute(sql, values)
+            row = raw.fetchone()
     else:
         values = [f.get_db_prep_save(f.pre_save(event, True), conn) for f in fields]
-    # Identifiers come from the model's own metadata; every value is a parameter.
+        with conn.cursor() as cursor:
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+@functools.cache
+def _insert_statement(alias: str) -> tuple[str, list[models.Field[Any, Any]]]:
+    """The insert's SQL and its fields for database `alias`, built once per process.
+
+    Identifiers come from the model's own metadata; every value is a parameter."""
+    meta = InboundEvent._meta
+    qn = connections[alias].ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
     table, pk = qn(meta.db_table), qn(meta.pk.column)
     columns = ", ".join(qn(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     conflict = f"{qn('channel_code')}, {qn('dedupe_key')}"
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608
     sql += f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {pk}"
-    conn.ensure_connection()
-    if conn.vendor == "postgresql":
-        # A server-side-binding cursor on Django's own connection (so the caller's transaction
-        # applies): the body travels as binary bytea instead of an escaped hex literal, and
-        # psycopg prepares the statement after a few uses. Django's default client-side binding
-        # cursor spends more on quoting a 5 KB body than the insert itself costs.
-        import psycopg
-
-        with psycopg.Cursor(conn.connection) as raw:
-            raw.execute(sql, values)
-            row = raw.fetchone()
-    else:
-        with conn.cursor() as cursor:
-            cursor.execute(sql, values)
-            row = cursor.fetchone()
-    return int(row[0]) if row else None
+    return sql, fields
 
 
 # --- ringing ----------------------------------------------------------------------------------
@@ -222,14 +227,11 @@ def work_sweep(*, limit_per_kind: int = 500) -> dict[str, int]:
     grace = float(getattr(settings, "HUB_LEDGER_RING_GRACE_SECONDS", 30))
     rung: dict[str, int] = {}
     for kind in work_kinds():
-        # Inbound events are rung by the coalesced doorbell's drain; the sweeper gives a fresh,
-        # never-rung event the same grace as a rung one before it steps in.
-        unrung_grace = grace if kind.model is InboundEvent else 0.0
         ids = workrow.ring_candidates(
             kind.model,
             grace_seconds=grace,
             limit=limit_per_kind,
-            unrung_grace_seconds=unrung_grace,
+            unrung_grace_seconds=grace if kind.doorbell else 0.0,
         )
         if ids:
             workrow.mark_rung(kind.model, pks=ids)
