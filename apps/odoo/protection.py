@@ -36,6 +36,13 @@ from apps.core.metrics import ODOO_BREAKER_OPEN
 
 from .errors import OdooBreakerOpen, OdooBusy
 
+
+def _now() -> float:
+    """Wall-clock seconds for the breaker's probe times (shared across processes, so not
+    monotonic). One seam, so tests can move time instead of sleeping through an interval."""
+    return time.time()
+
+
 logger = logging.getLogger(__name__)
 
 BreakerState = Literal["closed", "open", "half-open"]
@@ -135,7 +142,7 @@ class CircuitBreaker:
         values = cache.get_many([self._open_key, self._probe_key])
         if self._open_key not in values:
             return False
-        now = time.time()
+        now = _now()
         probe_at = values.get(self._probe_key)
         if not isinstance(probe_at, (int, float)):
             probe_at = now
@@ -171,7 +178,7 @@ class CircuitBreaker:
             failures = 1
         if failures < self.threshold:
             return
-        now = time.time()
+        now = _now()
         if cache.add(self._open_key, now, timeout=_BREAKER_TTL_SECONDS):
             logger.error("Odoo breaker %s opened after %s failures", self.label, failures)
         # Opening, or a failed probe: the next probe waits one full interval.
@@ -186,7 +193,7 @@ class CircuitBreaker:
         ODOO_BREAKER_OPEN.labels(self.label).set(1)
         # Open and the interval is over: the next call will be the probe.
         probe_at = values.get(self._probe_key)
-        waiting = isinstance(probe_at, (int, float)) and time.time() < probe_at
+        waiting = isinstance(probe_at, (int, float)) and _now() < probe_at
         return "open" if waiting else "half-open"
 
     def reset(self) -> None:

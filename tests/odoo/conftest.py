@@ -112,3 +112,24 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {
         k: after.get(k, 0) - before.get(k, 0) for k in keys if after.get(k, 0) != before.get(k, 0)
     }
+
+
+class BreakerClock:
+    """Moves the circuit breaker's clock forward without sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def breaker_clock(monkeypatch: pytest.MonkeyPatch) -> BreakerClock:
+    import time
+
+    from apps.odoo import protection
+
+    clock = BreakerClock()
+    monkeypatch.setattr(protection, "_now", lambda: time.time() + clock.offset)
+    return clock

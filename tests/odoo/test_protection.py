@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_cap_slot_is_released_when_the_call_fails() -> None:
     assert cap.holders() == 0
 
 
-def test_breaker_opens_after_threshold_and_closes_after_a_good_probe() -> None:
+def test_breaker_opens_after_threshold_and_closes_after_a_good_probe(breaker_clock: Any) -> None:
     breaker = CircuitBreaker(key="t-br", label="t", threshold=3, probe_seconds=0.3)
     # given two failures: still closed
     breaker.record_failure()
@@ -59,7 +60,7 @@ def test_breaker_opens_after_threshold_and_closes_after_a_good_probe() -> None:
         breaker.before_call()
     assert 0 < exc_info.value.retry_after <= 0.3
     # after the probe interval exactly one caller gets to probe
-    time.sleep(0.35)
+    breaker_clock.advance(0.35)
     assert breaker.state() == "half-open"
     assert breaker.before_call() is True
     with pytest.raises(OdooBreakerOpen):
@@ -70,10 +71,10 @@ def test_breaker_opens_after_threshold_and_closes_after_a_good_probe() -> None:
     assert breaker.before_call() is False
 
 
-def test_failed_probe_keeps_the_breaker_open_for_another_interval() -> None:
+def test_failed_probe_keeps_the_breaker_open_for_another_interval(breaker_clock: Any) -> None:
     breaker = CircuitBreaker(key="t-br2", label="t2", threshold=1, probe_seconds=0.2)
     breaker.record_failure()
-    time.sleep(0.25)
+    breaker_clock.advance(0.25)
     assert breaker.before_call() is True  # the probe
     breaker.record_failure()  # ...fails
     assert breaker.state() == "open"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
+from typing import Any
 
 import pytest
 from pytest_django.fixtures import SettingsWrapper
@@ -163,7 +163,7 @@ def test_lost_create_response_never_duplicates(
 
 
 def test_breaker_opens_after_failures_and_closes_after_a_good_probe(
-    odoo_sb: OdooTarget, settings: SettingsWrapper, db: None
+    odoo_sb: OdooTarget, settings: SettingsWrapper, db: None, breaker_clock: Any
 ) -> None:
     # given a breaker that opens after 3 failures and probes every 0.5 s
     settings.ODOO_BREAKER_THRESHOLD = 3
@@ -185,7 +185,7 @@ def test_breaker_opens_after_failures_and_closes_after_a_good_probe(
     assert probe_odoo().detail["breaker"] == "open"
     # when Odoo recovers and the probe interval passes
     odoo_sb.sandbox.set_faults(transient_rate=0.0)  # type: ignore[union-attr]
-    time.sleep(0.6)
+    breaker_clock.advance(0.6)
     assert client.breaker.state() == "half-open"
     # then the next call is the probe, succeeds, and closes the breaker
     assert client.call("res.partner", "search_count", [[]]) >= 0
