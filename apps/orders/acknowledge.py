@@ -33,6 +33,7 @@ from apps.sales_channels.clients import TIMEOUT, _check
 from apps.sales_channels.models import Channel
 
 from . import metrics
+from .doorbells import ring_task
 from .integrations import order_inbox_report
 from .models import ChannelOrder, OrderState, OrderTransition
 
@@ -183,10 +184,8 @@ def order_ack_ring(*, row: ChannelOrder) -> None:
     """Enqueue the acknowledgement after the current transaction commits."""
     if row.channel.kind not in ADAPTERS:
         return
-    from .services import _send
-
     order_id = row.pk
-    transaction.on_commit(lambda: _send(ACK_TASK, order_id=order_id))
+    transaction.on_commit(lambda: ring_task(ACK_TASK, order_id=order_id))
 
 
 def _record(row: ChannelOrder, *, state: str, sent: Any, reason: str, actor: str) -> None:

@@ -28,25 +28,20 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import MappingMissing, PermanentError
+from apps.core.errors import DataConflict, MappingMissing, PermanentError
 from apps.odoo.errors import OdooPermanentError
 from apps.sales_channels.models import Channel
 
 from .acknowledge import order_ack_ring
+from .batch import BatchContext
 from .codec import content_fingerprint, payload_hash
-from .integrations import order_inbox_report
+from .customers import OrderPartner, address_dict
+from .doorbells import EDIT_TASK, ring_task
+from .holds import sku_bindings
+from .integrations import inbox_report, order_inbox_report
 from .models import ChannelOrder, OrderLine, OrderState, OrderTransition
-from .services import (
-    EDIT_TASK,
-    _address_dict,
-    _Context,
-    _jsonable,
-    _PartnerIds,
-    _sale_order_vals,
-    _sku_bindings,
-    edit_after_shipment,
-    odoo_reference,
-)
+from .odoo_values import jsonable, sale_order_vals
+from .transitions import odoo_reference
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +67,7 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
         return "nothing"
     channel = row.channel
     skus = [str(ln["sku"]) for ln in data["lines"]]
-    products = _sku_bindings(channel, skus)
+    products = sku_bindings(channel, skus)
     missing = sorted({s for s in skus if s not in products})
     if missing:
         _report(row, MappingMissing(f"the edit adds unmapped SKU {', '.join(missing)}"))
@@ -83,13 +78,13 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
         edit_after_shipment(row=row, why="the order is split over warehouses")
         return "split"
     gateway = get_gateway()
-    ctx = _Context(gateway=gateway)
+    ctx = BatchContext(gateway=gateway)
     if channel.state == Channel.State.SHADOW or row.odoo_id is None:
-        vals = _sale_order_vals(
-            ctx, row, _PartnerIds(row.odoo_partner_id or 0), data=data, product_ids=product_ids
+        vals = sale_order_vals(
+            ctx, row, OrderPartner(row.odoo_partner_id or 0), data=data, product_ids=product_ids
         )
         shadow = dict(row.shadow_payload or {})
-        shadow.setdefault("edits", []).append(_jsonable(vals))
+        shadow.setdefault("edits", []).append(jsonable(vals))
         _apply(
             row,
             data=data,
@@ -106,8 +101,8 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
         and info["state"] == "cancel"
         and gateway.sale_orders_find(refs=[edit_reference(row=row, data=data)])
     ):
-        partner = _PartnerIds(int(row.odoo_partner_id or 0))
-        vals = _sale_order_vals(ctx, row, partner, data=data, product_ids=product_ids)
+        partner = OrderPartner(int(row.odoo_partner_id or 0))
+        vals = sale_order_vals(ctx, row, partner, data=data, product_ids=product_ids)
         return _recreate(gateway, row, data, vals, product_ids, actor, old_state="cancel")
     if info is None or info["state"] == "cancel":
         _report(row, PermanentError(f"Odoo order {row.odoo_name} is gone or cancelled"))
@@ -117,7 +112,7 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
         edit_after_shipment(row=row)
         return "shipped"
     partner = _edit_partner(gateway, row, data)
-    vals = _sale_order_vals(ctx, row, partner, data=data, product_ids=product_ids)
+    vals = sale_order_vals(ctx, row, partner, data=data, product_ids=product_ids)
     if not info.get("locked"):
         try:
             _edit_in_place(gateway, row, vals)
@@ -136,17 +131,17 @@ def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
     return _recreate(gateway, row, data, vals, product_ids, actor, old_state=state)
 
 
-def _edit_partner(gateway: Any, row: ChannelOrder, data: dict[str, Any]) -> _PartnerIds:
+def _edit_partner(gateway: Any, row: ChannelOrder, data: dict[str, Any]) -> OrderPartner:
     """The customer stays; a changed address becomes a new child address of it."""
     pid = int(row.odoo_partner_id or 0)
     delivery = invoice = None
     if _addresses_changed(row.payload, data, "shipping_address") and data.get("shipping_address"):
-        addr = _address_dict(data["shipping_address"]) or {}
+        addr = address_dict(data["shipping_address"]) or {}
         delivery = gateway.partner_address_create(parent_id=pid, address=addr, kind="delivery")
     if _addresses_changed(row.payload, data, "billing_address") and data.get("billing_address"):
-        addr = _address_dict(data["billing_address"]) or {}
+        addr = address_dict(data["billing_address"]) or {}
         invoice = gateway.partner_address_create(parent_id=pid, address=addr, kind="invoice")
-    return _PartnerIds(pid, delivery, invoice)
+    return OrderPartner(pid, delivery, invoice)
 
 
 def _edit_in_place(gateway: Any, row: ChannelOrder, vals: dict[str, Any]) -> None:
@@ -261,4 +256,38 @@ def _report(row: ChannelOrder, error: PermanentError) -> None:
         row=row,
         replay_task=EDIT_TASK,
         replay_kwargs={"order_id": row.pk},
+    )
+
+
+# --- what intake does with an edit of an order already in Odoo -------------------------------
+
+
+def edit_after_push(*, row: ChannelOrder, data: dict[str, Any]) -> None:
+    """Keep the edit; before shipping orders.push_edit applies it in Odoo (apps.orders.edits),
+    after shipping a person decides (inbox)."""
+    row.edit_payload = data
+    row.save(update_fields=["edit_payload", "updated_at"])
+    if row.state in (OrderState.IN_ODOO, OrderState.PUSHING):
+        # A pushing row is edited once the push bound it (see _push_batch).
+        if row.state == OrderState.IN_ODOO:
+            order_id = row.pk
+            transaction.on_commit(lambda: ring_task(EDIT_TASK, order_id=order_id))
+        return
+    if row.state == OrderState.CANCEL_REQUESTED:
+        return  # being cancelled: nothing to edit
+    edit_after_shipment(row=row)
+
+
+def edit_after_shipment(*, row: ChannelOrder, why: str = "") -> None:
+    inbox_report(
+        error=DataConflict(
+            f"order {row.number or row.external_id} changed on the channel after it reached "
+            f"Odoo ({row.odoo_name or row.state}); the change was not applied"
+            + (f": {why}" if why else " because the order has shipped"),
+            order=row.odoo_ref,
+        ),
+        key=f"order_edit_after_push:{row.odoo_ref}",
+        row=row,
+        channel_code=row.channel.code,
+        order_number=row.number,
     )

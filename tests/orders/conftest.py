@@ -37,9 +37,9 @@ def sandbox_settings(odoo_sandbox: Any, settings: SettingsWrapper) -> Any:
     settings.ODOO_PASSWORD = odoo_sandbox.password
     settings.ODOO_TIMEOUT_READ = 30.0
     settings.ODOO_BREAKER_THRESHOLD = 1000  # breaker behaviour is tested in tests/odoo
-    from apps.orders import services
+    from apps.orders import odoo_values
 
-    services._PRODUCT_CACHE.clear()
+    odoo_values._PRODUCT_CACHE.clear()
     return odoo_sandbox
 
 

@@ -1,0 +1,93 @@
+"""Batched Odoo operations on plain data and Odoo ids: the only API the rest of the hub uses.
+
+Rules every method keeps (they are what makes Odoo survive a busy day):
+
+- every read names its fields; ids and lookup values go in chunks of at most ``CHUNK`` per call;
+- many records are created with ONE ``create`` of a list of dicts, and confirmed with ONE
+  ``action_confirm`` on the id list;
+- creates are check-before-create on a deterministic reference (``SALE_ORDER_REF_FIELD``), so a
+  crash or a lost response between Odoo's commit and our bookkeeping never makes a second record;
+- version differences come from ``client.adapter`` (versions.py), never from ``if major == ...``
+  scattered here.
+
+Errors are the classified ones from apps.odoo.errors. Reads are retried inside the client;
+writes are not (see client.IDEMPOTENT_METHODS) and reach the task layer as TransientError.
+
+The methods live in one mixin per business area, each module naming the Odoo models and methods
+it calls: partners.py, catalog.py (products and stock), sales.py, pickings.py, returns.py,
+accounting.py (invoices and payments). base.py holds the shared helpers, constants and result
+types, and ``GatewayBase`` (the client). ``OdooGateway`` puts the areas together; import
+everything from this package, never from its modules.
+"""
+
+from __future__ import annotations
+
+from ..client import get_client
+from .accounting import AccountingGateway
+from .base import (
+    ADDRESS_KEYS,
+    CHUNK,
+    EMAIL_CHUNK,
+    PARTNER_FIELDS,
+    SALE_ORDER_REF_FIELD,
+    GatewayBase,
+    PartnerIds,
+    PartnerLookup,
+    PickingPage,
+    ProductLookup,
+    StockChanges,
+    StockLevel,
+    ValidateResult,
+    chunked,
+    falsy_none,
+    m2o_id,
+)
+from .catalog import CatalogGateway
+from .partners import PartnersGateway
+from .pickings import PickingsGateway
+from .returns import ReturnsGateway
+from .sales import SalesGateway
+
+__all__ = [
+    "ADDRESS_KEYS",
+    "CHUNK",
+    "EMAIL_CHUNK",
+    "PARTNER_FIELDS",
+    "SALE_ORDER_REF_FIELD",
+    "AccountingGateway",
+    "CatalogGateway",
+    "GatewayBase",
+    "OdooGateway",
+    "PartnerIds",
+    "PartnerLookup",
+    "PartnersGateway",
+    "PickingPage",
+    "PickingsGateway",
+    "ProductLookup",
+    "ReturnsGateway",
+    "SalesGateway",
+    "StockChanges",
+    "StockLevel",
+    "ValidateResult",
+    "chunked",
+    "falsy_none",
+    "get_gateway",
+    "m2o_id",
+]
+
+
+class OdooGateway(
+    PartnersGateway,
+    CatalogGateway,
+    SalesGateway,
+    ReturnsGateway,
+    PickingsGateway,
+    AccountingGateway,
+    GatewayBase,
+):
+    """Keyword-only, batched operations against one Odoo database."""
+
+
+def get_gateway() -> OdooGateway:
+    """A gateway on the process-wide client configured by settings."""
+    return OdooGateway(get_client())

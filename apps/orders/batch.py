@@ -1,0 +1,17 @@
+"""The per-batch lookup context shared by the push's building steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BatchContext:
+    """Per-batch lookups, each done once for the whole batch."""
+
+    gateway: Any
+    shipping_products: dict[tuple[int, str], int] = field(default_factory=dict)
+    taxes: dict[int, dict[str, int]] = field(default_factory=dict)
+    warehouses: dict[int, int | None] = field(default_factory=dict)
+    order_warehouse: dict[int, int] = field(default_factory=dict)

@@ -1,0 +1,61 @@
+"""The order state machine: the deterministic Odoo reference and the conditional transition.
+
+Every state change is a conditional UPDATE on the expected state (and, for pushing rows, on
+the lease token): if the row count is 0 someone else moved the order and we do nothing. The
+history row is written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .errors import TransitionRefused
+from .models import TRANSITIONS, ChannelOrder, OrderTransition
+
+
+def odoo_reference(*, channel_code: str, external_id: str) -> str:
+    """The deterministic reference the hub writes to sale.order.origin (docs/odoo.md)."""
+    return f"{channel_code}:{external_id}"
+
+
+def order_transition(
+    *,
+    order: ChannelOrder,
+    to: str,
+    actor: str,
+    reason: str = "",
+    lease_token: str | None = None,
+    **fields: Any,
+) -> bool:
+    """Move `order` from its current state to `to` if nobody moved it first.
+
+    A conditional UPDATE on the state we read (and on the lease token for pushing rows): the
+    row count says whether we won. The history row is written in the same transaction.
+    Returns False when the order was moved by someone else; raises TransitionRefused when the
+    state machine forbids the move.
+    """
+    frm = order.state
+    if to not in TRANSITIONS[frm]:
+        raise TransitionRefused(
+            f"order {order.odoo_ref}: {frm} -> {to} is not allowed", order=order.odoo_ref
+        )
+    cond = Q(pk=order.pk, state=frm)
+    if lease_token is not None:
+        cond &= Q(lease_token=lease_token)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = ChannelOrder.objects.filter(cond).update(state=to, updated_at=now, **fields)
+        if changed != 1:
+            return False
+        OrderTransition.objects.create(
+            order=order, from_state=frm, to_state=to, actor=actor, reason=reason[:1000]
+        )
+    order.state = to
+    for key, value in fields.items():
+        if not hasattr(value, "resolve_expression"):
+            setattr(order, key, value)
+    return True
