@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.orders",
     "apps.inventory",
+    "apps.events",
 ]
 
 MIDDLEWARE = [
@@ -220,7 +221,7 @@ FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="") or (
 )
 
 # --- Celery -----------------------------------------------------------------------------------
-HUB_QUEUES = ("intake", "odoo", "channel_io", "batch", "maintenance", "default")
+HUB_QUEUES = ("intake", "odoo", "channel_io", "batch", "maintenance", "default", "events")
 # The one routing table: task-name patterns to queues. Queues are named after the resource the
 # work loads, so the Odoo queue can run at low concurrency on its own worker.
 HUB_TASK_ROUTES: dict[str, str] = {
@@ -229,7 +230,7 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "ledger.*": "maintenance",
     "inbox.*": "maintenance",
     "webhooks.*": "intake",
-    "events.*": "intake",
+    "events.*": "events",
     "orders.push*": "odoo",
     "orders.acknowledge": "channel_io",
     "odoo.*": "odoo",
@@ -372,3 +373,22 @@ LOGGING: dict[str, Any] = {
         "celery": {"level": "INFO"},
     },
 }
+
+# --- Business events and partner webhooks (docs/events.md) -------------------------------------
+# Payloads that break their JSON Schema raise in development and tests, and are logged (and
+# still recorded) in production.
+HUB_EVENTS_STRICT = env.bool("HUB_EVENTS_STRICT") if env.str("HUB_EVENTS_STRICT", "") else DEBUG
+HUB_EVENTS_RETENTION_DAYS = env.int("HUB_EVENTS_RETENTION_DAYS", default=30)
+HUB_EVENTS_DOORBELL_MS = env.float("HUB_EVENTS_DOORBELL_MS", default=10.0)
+# Partner URLs on private, loopback or link-local addresses are refused unless this is set.
+HUB_OUTBOUND_ALLOW_PRIVATE = (
+    env.bool("HUB_OUTBOUND_ALLOW_PRIVATE") if env.str("HUB_OUTBOUND_ALLOW_PRIVATE", "") else DEBUG
+)
+# Partner URLs must be https (default: in production, i.e. DJANGO_DEBUG off).
+HUB_WEBHOOK_REQUIRE_HTTPS = (
+    env.bool("HUB_WEBHOOK_REQUIRE_HTTPS") if env.str("HUB_WEBHOOK_REQUIRE_HTTPS", "") else not DEBUG
+)
+HUB_WEBHOOK_TIMEOUT_SECONDS = env.float("HUB_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+HUB_WEBHOOK_BREAKER_THRESHOLD = env.int("HUB_WEBHOOK_BREAKER_THRESHOLD", default=5)
+HUB_WEBHOOK_BREAKER_SECONDS = env.float("HUB_WEBHOOK_BREAKER_SECONDS", default=5.0)
+HUB_WEBHOOK_RUN_SECONDS = env.float("HUB_WEBHOOK_RUN_SECONDS", default=20.0)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("apps.orders.api.urls")),
     path("api/v1/", include("apps.sales_channels.api.urls")),
     path("api/v1/", include("apps.inventory.api.urls")),
+    path("api/v1/", include("apps.events.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -31,11 +31,22 @@ def _queues(cmd: str) -> set[str]:
 
 
 def test_compose_has_every_process_of_the_procfile() -> None:
-    expected = {"postgres", "redis", "web", "worker", "worker-odoo", "beat", "flower", "odoo"}
+    expected = {
+        "postgres",
+        "redis",
+        "web",
+        "worker",
+        "worker-odoo",
+        "worker-events",
+        "beat",
+        "flower",
+        "odoo",
+    }
     assert expected <= set(SERVICES)
     for proc in ("web", "worker", "beat", "flower"):
         assert proc in PROCFILE
     assert "worker_odoo" in PROCFILE
+    assert "worker_events" in PROCFILE
 
 
 def test_workers_split_the_queues_the_same_way() -> None:
@@ -43,7 +54,8 @@ def test_workers_split_the_queues_the_same_way() -> None:
 
     assert _queues(_cmd("worker")) == _queues(PROCFILE["worker"])
     assert _queues(_cmd("worker-odoo")) == _queues(PROCFILE["worker_odoo"]) == {"odoo"}
-    assert _queues(_cmd("worker")) | {"odoo"} == set(settings.HUB_QUEUES)
+    assert _queues(_cmd("worker-events")) == _queues(PROCFILE["worker_events"]) == {"events"}
+    assert _queues(_cmd("worker")) | {"odoo", "events"} == set(settings.HUB_QUEUES)
 
 
 def test_commands_agree_with_the_procfile() -> None:
@@ -75,7 +87,7 @@ def test_every_setting_read_from_the_environment_is_documented() -> None:
 def test_services_have_healthchecks_and_wait_for_healthy_dependencies() -> None:
     for svc in ("postgres", "redis", "web", "odoo", "odoo-db"):
         assert "healthcheck" in SERVICES[svc], svc
-    for svc in ("web", "worker", "worker-odoo", "beat"):
+    for svc in ("web", "worker", "worker-odoo", "worker-events", "beat"):
         deps = SERVICES[svc]["depends_on"]
         assert deps["postgres"]["condition"] == "service_healthy"
         assert deps["redis"]["condition"] == "service_healthy"

@@ -44,6 +44,7 @@ def claim_batch(
     limit: int,
     order_by: tuple[str, ...] = ("pk",),
     using: str = "default",
+    select_related: tuple[str, ...] = (),
 ) -> list[M]:
     """Claim up to `limit` rows meeting `condition`; `values` must set `token_field` to `token`.
 
@@ -64,4 +65,7 @@ def claim_batch(
         # The condition is repeated in the UPDATE: a row claimed by someone else between our
         # SELECT and this UPDATE no longer matches and is left alone.
         manager.filter(condition, pk__in=ids).update(**values)
-    return list(manager.filter(**{token_field: token}).order_by(*order_by))
+    owned = manager.filter(**{token_field: token}).order_by(*order_by)
+    if select_related:
+        owned = owned.select_related(*select_related)
+    return list(owned)

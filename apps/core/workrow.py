@@ -126,13 +126,22 @@ def claim_one(model: type[W], *, pk: Any, lease_seconds: int | None = None) -> W
     return model._default_manager.filter(pk=pk, lease_token=token).first()
 
 
-def claim_due(model: type[W], *, limit: int, lease_seconds: int | None = None) -> list[W]:
-    """Claim up to `limit` claimable rows, oldest first."""
+def claim_due(
+    model: type[W],
+    *,
+    limit: int,
+    lease_seconds: int | None = None,
+    where: Q | None = None,
+    select_related: tuple[str, ...] = (),
+) -> list[W]:
+    """Claim up to `limit` claimable rows, oldest first (only rows matching `where`, if given)."""
     now = timezone.now()
     token = new_token()
+    condition = claimable_q(model, now)
     return claim_batch(
         model,
-        condition=claimable_q(model, now),
+        condition=condition if where is None else condition & where,
+        select_related=select_related,
         values=_claim_values(token, now, lease_seconds or lease_seconds_default()),
         token_field="lease_token",
         token=token,

@@ -42,6 +42,11 @@ class SkuStock(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="This SKU's low-stock threshold on this channel (else the channel's)",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

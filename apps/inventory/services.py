@@ -30,6 +30,7 @@ from apps.sales_channels.models import Channel
 from . import metrics
 from .atp import PRODUCT_MODEL, AtpResult, compute_atp
 from .models import SkuStock
+from .thresholds import threshold_crossings_publish
 
 logger = logging.getLogger(__name__)
 
@@ -341,6 +342,7 @@ def _publish_part(
     summary.checked += len(results)
     targets = []
     unchanged: list[str] = []
+    previous = {sku: rows[sku].atp for sku in results}
     for sku, res in results.items():
         row = rows[sku]
         row.atp, row.computed_at = res.atp, res.computed_at
@@ -364,19 +366,22 @@ def _publish_part(
         done |= _record_outcomes(channel, rows, outcomes, now, summary)
     elif targets:  # shadow: computed and recorded, never sent
         done |= {t.sku for t in targets}
-    SkuStock.objects.bulk_update(
-        [rows[s] for s in rows],
-        [
-            "atp",
-            "computed_at",
-            "odoo_product_id",
-            "external_id",
-            "published_qty",
-            "published_at",
-            "last_error",
-        ],
-        batch_size=500,
-    )
+    with transaction.atomic():
+        SkuStock.objects.bulk_update(
+            [rows[s] for s in rows],
+            [
+                "atp",
+                "computed_at",
+                "odoo_product_id",
+                "external_id",
+                "published_qty",
+                "published_at",
+                "last_error",
+            ],
+            batch_size=500,
+        )
+        # With the new ATP, in its transaction: stock.threshold_breached (apps.events).
+        threshold_crossings_publish(channel=channel, rows=rows, previous=previous)
     for part in _chunks(sorted(done)):
         # Only rows nobody marked again since we read them: a later change keeps its mark.
         SkuStock.objects.filter(channel=channel, sku__in=part, marked_at__lte=read_at).update(

@@ -23,6 +23,7 @@ from apps.core.errors import ConfigurationError
 from apps.sales_channels.models import Channel
 
 from . import metrics
+from .business_events import order_accepted
 from .cancel import cancel_after_push
 from .codec import content_fingerprint, order_to_json, payload_hash
 from .edits import edit_after_push
@@ -91,6 +92,7 @@ def order_upsert(*, order: Order, actor: str = "intake") -> tuple[ChannelOrder, 
                     actor=actor,
                     reason=f"received (v {version.isoformat()})",
                 )
+                order_accepted(row)
                 evaluate(row=row, channel=channel, actor=actor)
                 return row, True
             # Lost the insert race: the winner committed; continue as an update of its row.

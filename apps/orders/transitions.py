@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .business_events import order_moved
 from .errors import TransitionRefused
 from .models import TRANSITIONS, ChannelOrder, OrderTransition
 
@@ -47,6 +48,7 @@ def order_transition(
     if lease_token is not None:
         cond &= Q(lease_token=lease_token)
     now = timezone.now()
+    old_hold_reason = order.hold_reason
     with transaction.atomic():
         changed = ChannelOrder.objects.filter(cond).update(state=to, updated_at=now, **fields)
         if changed != 1:
@@ -54,8 +56,10 @@ def order_transition(
         OrderTransition.objects.create(
             order=order, from_state=frm, to_state=to, actor=actor, reason=reason[:1000]
         )
-    order.state = to
-    for key, value in fields.items():
-        if not hasattr(value, "resolve_expression"):
-            setattr(order, key, value)
+        order.state = to
+        for key, value in fields.items():
+            if not hasattr(value, "resolve_expression"):
+                setattr(order, key, value)
+        # The business event commits with the move, or not at all (apps.events).
+        order_moved(row=order, frm=frm, old_hold_reason=old_hold_reason, actor=actor, reason=reason)
     return True

@@ -52,6 +52,12 @@ class Channel(models.Model):
     stock_buffer = models.PositiveIntegerField(
         default=0, help_text="Units held back from every SKU's published stock"
     )
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Publish stock.threshold_breached when a SKU's available-to-promise falls to "
+        "this or below (a SKU's own threshold wins); empty = no alerts",
+    )
     allocation_share = models.DecimalField(
         max_digits=5,
         decimal_places=4,
@@ -169,6 +175,7 @@ class Scope(models.TextChoices):
     PRICES_READ = "prices:read"
     RETURNS_WRITE = "returns:write"
     EVENTS_READ = "events:read"
+    EVENTS_MANAGE = "events:manage"
 
 
 class ApiToken(models.Model):

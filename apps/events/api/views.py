@@ -1,0 +1,320 @@
+"""The events API: the event catalog, the pull API, and partners' own webhook endpoints.
+
+- `GET /api/v1/events/types/` (no token needed): every event type, version and JSON Schema.
+- `GET /api/v1/events/?after=&types=&limit=` (scope `events:read`): the token's channel's
+  events in order; `next_cursor` is the `after` of the next page.
+- `/api/v1/webhook-endpoints/` (scope `events:manage`): a partner's endpoints. A token sees
+  and changes only its own channel's endpoints; anything else is a 404, never a 403, so a
+  token cannot learn what exists elsewhere. Its endpoints receive only its channel's events.
+
+Errors are `{"error", "field", "reason"}` with the status code saying which kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import PermanentError
+from apps.sales_channels.auth import (
+    ApiTokenAuthentication,
+    ChannelPrincipal,
+    HasScope,
+    TokenRateThrottle,
+)
+
+from .. import selectors, services
+from ..catalog import envelope, event_type, event_types
+from ..models import EndpointSecret, WebhookEndpoint
+from .serializers import (
+    EndpointCreateSerializer,
+    EndpointSerializer,
+    EndpointUpdateSerializer,
+    EndpointWithSecretSerializer,
+    ErrorSerializer,
+    EventListQuerySerializer,
+    EventPageSerializer,
+    EventTypeSerializer,
+    RecoverResultSerializer,
+    RecoverSerializer,
+    SecretSerializer,
+)
+
+READ = "events:read"
+MANAGE = "events:manage"
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="A field is invalid (`field`, `reason`)"),
+    401: OpenApiResponse(ErrorSerializer, description="No or an invalid token"),
+    403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope"),
+    429: OpenApiResponse(ErrorSerializer, description="Rate limited (Retry-After)"),
+}
+NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such endpoint for this token")}
+
+
+def _error(
+    field: str | None, reason: str, code: int = 400, kind: str = "invalid_request"
+) -> Response:
+    return Response({"error": kind, "field": field, "reason": reason}, status=code)
+
+
+def _invalid(exc: serializers.ValidationError) -> Response:
+    detail = exc.detail
+    if isinstance(detail, dict) and detail:
+        field, reasons = next(iter(detail.items()))
+        reason = reasons[0] if isinstance(reasons, list) and reasons else reasons
+        if isinstance(reason, dict):  # a nested field (a list item)
+            sub, msgs = next(iter(reason.items()))
+            return _error(f"{field}[{sub}]", str(msgs[0] if isinstance(msgs, list) else msgs))
+        return _error(None if field == "non_field_errors" else str(field), str(reason))
+    return _error(None, str(detail))
+
+
+def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+    s = serializer_class(data=data)
+    s.is_valid(raise_exception=True)
+    return dict(s.validated_data)
+
+
+class _TokenView(APIView):
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [TokenRateThrottle]
+
+    @property
+    def principal(self) -> ChannelPrincipal:
+        user = self.request.user
+        assert isinstance(user, ChannelPrincipal)
+        return user
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, serializers.ValidationError):
+            return _invalid(exc)
+        if isinstance(exc, PermanentError):
+            return _error(exc.context.get("field"), exc.message)
+        response = super().handle_exception(exc)
+        if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+            kinds = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
+            response.data = {
+                "error": kinds.get(response.status_code, "error"),
+                "field": None,
+                "reason": str(response.data["detail"]),
+            }
+        return response
+
+
+# --- the catalog --------------------------------------------------------------------------------
+
+
+class EventTypeListView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The event catalog: every type with its current version and JSON Schema",
+        responses={200: EventTypeSerializer(many=True)},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            [
+                {
+                    "type": t.name,
+                    "version": t.version,
+                    "description": t.description,
+                    "schema": t.schema,
+                }
+                for t in sorted(event_types().values(), key=lambda t: t.name)
+            ]
+        )
+
+
+class EventTypeDetailView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="One event type's JSON Schema",
+        responses={200: EventTypeSerializer, 404: NOT_FOUND[404]},
+        auth=[],
+    )
+    def get(self, request: Request, name: str) -> Response:
+        try:
+            t = event_type(name)
+        except KeyError as exc:
+            return _error("type", str(exc.args[0]), 404, "not_found")
+        return Response(
+            {"type": t.name, "version": t.version, "description": t.description, "schema": t.schema}
+        )
+
+
+# --- the pull API -------------------------------------------------------------------------------
+
+
+class EventListView(_TokenView):
+    required_scopes = (READ,)
+
+    @extend_schema(
+        summary="Events of the token's channel after a cursor, oldest first",
+        parameters=[EventListQuerySerializer],
+        responses={200: EventPageSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        q = _validated(EventListQuerySerializer, request.query_params)
+        types = [t.strip() for t in q["types"].split(",") if t.strip()]
+        known = set(event_types())
+        unknown = [t for t in types if t not in known]
+        if unknown:
+            return _error("types", f"unknown event type(s) {', '.join(unknown)}")
+        rows = selectors.events_page(
+            channel=self.principal.channel, after=q["after"], types=types, limit=q["limit"] + 1
+        )
+        more = len(rows) > q["limit"]
+        rows = rows[: q["limit"]]
+        data = [
+            {
+                **envelope(
+                    uid=e.uid,
+                    name=e.type,
+                    version=e.version,
+                    timestamp=e.occurred_at.isoformat().replace("+00:00", "Z"),
+                    channel=e.channel.code if e.channel else None,
+                    entity=e.entity_key,
+                    data=e.payload,
+                ),
+                "cursor": str(e.seq),
+            }
+            for e in rows
+        ]
+        next_cursor = data[-1]["cursor"] if data else str(q["after"])
+        return Response({"data": data, "next_cursor": next_cursor, "has_more": more})
+
+
+# --- webhook endpoints --------------------------------------------------------------------------
+
+
+class _EndpointView(_TokenView):
+    required_scopes = (MANAGE,)
+
+    def _own(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return (
+            WebhookEndpoint.objects.filter(uid=endpoint_id, channel=self.principal.channel)
+            .select_related("channel")
+            .first()
+        )
+
+    def _actor(self) -> str:
+        return str(self.principal)
+
+
+class EndpointListView(_EndpointView):
+    @extend_schema(
+        summary="The token's channel's webhook endpoints",
+        responses={200: EndpointSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        rows = WebhookEndpoint.objects.filter(channel=self.principal.channel).select_related(
+            "channel"
+        )
+        return Response(EndpointSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Subscribe an endpoint; the answer carries its signing secret, shown once",
+        request=EndpointCreateSerializer,
+        responses={201: EndpointWithSecretSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(EndpointCreateSerializer, request.data)
+        ep, secret = services.endpoint_create(
+            channel=self.principal.channel, actor=self._actor(), **data
+        )
+        ep.secret = secret  # type: ignore[attr-defined]
+        return Response(EndpointWithSecretSerializer(ep).data, status=201)
+
+
+class EndpointDetailView(_EndpointView):
+    @extend_schema(
+        summary="One endpoint", responses={200: EndpointSerializer, **ERRORS, **NOT_FOUND}
+    )
+    def get(self, request: Request, endpoint_id: str) -> Response:
+        ep = self._own(endpoint_id)
+        if ep is None:
+            return _error(None, "no such endpoint", 404, "not_found")
+        return Response(EndpointSerializer(ep).data)
+
+    @extend_schema(
+        summary="Change an endpoint (url, event types, ordering, state)",
+        request=EndpointUpdateSerializer,
+        responses={200: EndpointSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def patch(self, request: Request, endpoint_id: str) -> Response:
+        ep = self._own(endpoint_id)
+        if ep is None:
+            return _error(None, "no such endpoint", 404, "not_found")
+        data = _validated(EndpointUpdateSerializer, request.data)
+        ep = services.endpoint_update(endpoint=ep, actor=self._actor(), **data)
+        return Response(EndpointSerializer(ep).data)
+
+    @extend_schema(
+        summary="Delete an endpoint and its messages",
+        responses={204: None, **ERRORS, **NOT_FOUND},
+    )
+    def delete(self, request: Request, endpoint_id: str) -> Response:
+        ep = self._own(endpoint_id)
+        if ep is None:
+            return _error(None, "no such endpoint", 404, "not_found")
+        services.endpoint_delete(endpoint=ep, actor=self._actor())
+        return Response(status=204)
+
+
+class EndpointRotateView(_EndpointView):
+    @extend_schema(
+        summary="Rotate the signing secret; the old one keeps signing for 24 hours",
+        request=None,
+        responses={200: SecretSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def post(self, request: Request, endpoint_id: str) -> Response:
+        ep = self._own(endpoint_id)
+        if ep is None:
+            return _error(None, "no such endpoint", 404, "not_found")
+        with transaction.atomic():
+            secret = services.endpoint_secret_rotate(endpoint=ep, actor=self._actor())
+            old = (
+                EndpointSecret.objects.filter(endpoint=ep, valid_until__isnull=False)
+                .order_by("-valid_until")
+                .values_list("valid_until", flat=True)
+                .first()
+            )
+        return Response({"secret": secret, "previous_valid_until": old})
+
+
+class EndpointRecoverView(_EndpointView):
+    @extend_schema(
+        summary="Send again what failed or was missed since a time (dry_run counts only)",
+        request=RecoverSerializer,
+        responses={
+            200: RecoverResultSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The endpoint is disabled"),
+            **ERRORS,
+            **NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, endpoint_id: str) -> Response:
+        ep = self._own(endpoint_id)
+        if ep is None:
+            return _error(None, "no such endpoint", 404, "not_found")
+        data = _validated(RecoverSerializer, request.data)
+        if ep.state == WebhookEndpoint.State.DISABLED and not data["dry_run"]:
+            return _error("state", "the endpoint is disabled: enable it first", 409, "conflict")
+        result = services.endpoint_recover(
+            endpoint=ep, since=data["since"], actor=self._actor(), dry_run=data["dry_run"]
+        )
+        return Response(
+            {"requeued": result.requeued, "created": result.created, "dry_run": data["dry_run"]}
+        )
