@@ -198,6 +198,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Integration Hub API",
     "DESCRIPTION": "Order intake, inventory and events between sales channels and Odoo.",
     "VERSION": "1.0.0",
+    # 3.1 for the `webhooks` section: every business event a partner endpoint can receive.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": [
+        "apps.events.openapi." + p.stem.replace(".", "_").upper()
+        for p in sorted((BASE_DIR / "apps" / "events" / "schemas").glob("*.json"))
+    ],
 }
 
 # --- Ports and Odoo ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ Integration Hub is starting. Ctrl-C stops every process.
   broker     ${HUB_BROKER_DISPLAY}
 
 INFO
-procs="web worker worker_odoo beat flower"
+procs="web worker worker_odoo worker_events beat flower"
 if [ "${HUB_START_SANDBOX}" = "1" ]; then procs="$procs sandbox"; fi
 # shellcheck disable=SC2086  # one word per process name
 exec honcho start -f Procfile $procs

@@ -37,3 +37,5 @@ curl -fsS "$base/api/schema/" >/dev/null
 metrics=$(curl -fsS "$base/metrics")
 grep -q hub_http_requests_total <<<"$metrics"
 echo "smoke: pipeline check $cid done; readyz, schema and metrics answered"
+.venv/bin/python scripts/smoke_events.py "$base" "$(cat "$HUB_VAR_DIR/demo_b2b_token")" \
+  || { tail -80 "$log"; exit 1; }

@@ -7,4 +7,4 @@ class SalesChannelsConfig(AppConfig):
     verbose_name = "Sales channels"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (clears the ingress cache on changes)
+        from . import openapi, signals  # noqa: F401  (OpenAPI auth scheme; ingress cache)

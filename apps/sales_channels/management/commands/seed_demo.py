@@ -35,7 +35,9 @@ DEMO_CHANNELS: list[dict[str, Any]] = [
     {"code": "demo-b2b", "kind": Channel.Kind.B2B_API, "name": "Demo B2B portal"},
 ]
 DEMO_WAREHOUSES = (1, 2)
-B2B_SCOPES = "orders:write,orders:read,inventory:read,prices:read,returns:write,events:read"
+B2B_SCOPES = (
+    "orders:write,orders:read,inventory:read,prices:read,returns:write,events:read,events:manage"
+)
 TOKEN_FILE = "demo_b2b_token"
 
 
