@@ -12,7 +12,8 @@ Retry-After. Other statuses, timeouts, redirects and connection errors are failu
 
 Circuit breaker: after `HUB_WEBHOOK_BREAKER_THRESHOLD` consecutive failures the endpoint is
 blocked (no attempts) for a cool-down that doubles up to 5 min; then one message probes it.
-Messages waiting behind an open breaker keep their place and spend no attempt.
+Messages waiting behind an open breaker keep their place and spend no attempt, including the
+rest of the batch in which the breaker tripped (or a 429 or 410 came back).
 
 A worker killed mid-delivery leaves its messages `running` with a lease; the lease expires,
 the sweeper rings the endpoint, and the message is sent again with the same `webhook-id`:
@@ -39,7 +40,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.workrow import WorkState, claim_due
+from apps.core.claims import claim_pk, new_token
+from apps.core.workrow import FINISHED, WorkState, claim_due, claimable_q
 
 from . import metrics, outbound, signing
 from .catalog import envelope
@@ -76,6 +78,9 @@ class Outcome:
     excerpt: str = ""
     error_class: str = ""
     retry_after: float | None = None
+    # Not sent: the run stopped sending (breaker tripped, throttled, gone, out of time) before
+    # this message's turn. It goes back to waiting without spending an attempt.
+    skipped: str = ""
 
     @property
     def success(self) -> bool:
@@ -120,12 +125,54 @@ def endpoint_secrets(endpoint: WebhookEndpoint) -> list[str]:
 
 
 class _Sender:
-    """HTTP only (no database): one session per thread, shared by the run's attempts."""
+    """HTTP only (no database): one session per thread, shared by the run's attempts.
 
-    def __init__(self, endpoint: WebhookEndpoint, secrets_: list[str]) -> None:
+    A batch is sent by several threads at once, so the breaker is also applied inside it: once
+    the batch's failures reach the threshold (or the receiver answers 429 or 410, or the run's
+    deadline passes), the messages whose turn has not come are not sent (`Outcome.skipped`).
+    Without this a dead receiver would cost every claimed message an attempt (a batch is up to
+    `max(8 x threads, 16)` messages) before the breaker is looked at.
+    """
+
+    def __init__(
+        self, endpoint: WebhookEndpoint, secrets_: list[str], *, deadline: float | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.secrets = secrets_
+        self.deadline = deadline
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._threshold = int(_setting("HUB_WEBHOOK_BREAKER_THRESHOLD", 5))
+        self._failures = 0
+        self._stopped = ""
+        self.batch_start()
+
+    def batch_start(self) -> None:
+        """Before each batch: the breaker state is the endpoint's, as recorded."""
+        with self._lock:
+            self._failures = int(self.endpoint.consecutive_failures or 0)
+            self._stopped = ""
+
+    def _skip_reason(self) -> str:
+        with self._lock:
+            if self._stopped:
+                return self._stopped
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return "deadline"
+        return ""
+
+    def _note(self, out: Outcome) -> None:
+        with self._lock:
+            if out.success:
+                self._failures = 0
+                return
+            self._failures += 1
+            if out.status == 410:
+                self._stopped = "gone"
+            elif out.status == 429:
+                self._stopped = "throttled"
+            elif self._failures >= self._threshold:
+                self._stopped = "breaker"
 
     def _session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
@@ -134,6 +181,20 @@ class _Sender:
         return s
 
     def send(self, message: WebhookMessage, body: bytes) -> Outcome:
+        skip = self._skip_reason()
+        if skip:
+            return Outcome(
+                message=message,
+                number=message.attempts,
+                started_at=timezone.now(),
+                latency_ms=0,
+                skipped=skip,
+            )
+        out = self._send(message, body)
+        self._note(out)
+        return out
+
+    def _send(self, message: WebhookMessage, body: bytes) -> Outcome:
         started = timezone.now()
         t0 = time.monotonic()
         out = Outcome(
@@ -180,7 +241,22 @@ def _record(endpoint: WebhookEndpoint, outcomes: list[Outcome], trigger: str) ->
     """One transaction for a batch's bookkeeping: attempts, messages, the endpoint's health."""
     now = timezone.now()
     sched = schedule()
+    skipped = [o for o in outcomes if o.skipped]
+    outcomes = [o for o in outcomes if not o.skipped]
     with transaction.atomic():
+        for o in skipped:
+            # Never sent: back to waiting, in its place (same due time), no attempt spent.
+            WebhookMessage.objects.filter(
+                pk=o.message.pk, lease_token=o.message.lease_token, state=WorkState.RUNNING
+            ).update(
+                state=WorkState.PENDING,
+                lease_until=None,
+                lease_token="",
+                rung_at=None,
+                updated_at=now,
+            )
+        if not outcomes:
+            return
         DeliveryAttempt.objects.bulk_create(
             DeliveryAttempt(
                 message_id=o.message.pk,
@@ -192,7 +268,7 @@ def _record(endpoint: WebhookEndpoint, outcomes: list[Outcome], trigger: str) ->
                 status_code=o.status,
                 success=o.success,
                 error_class=o.error_class[:100],
-                response_excerpt=o.excerpt[: outbound.EXCERPT_BYTES],
+                response_excerpt=outbound.excerpt(o.excerpt),
             )
             for o in outcomes
         )
@@ -219,7 +295,18 @@ def _record(endpoint: WebhookEndpoint, outcomes: list[Outcome], trigger: str) ->
                     )
                 continue
             error = {"class": o.error_class, "status": o.status, "message": o.excerpt[:500]}
-            if o.number >= len(sched) or o.status == 410:
+            if trigger != DeliveryAttempt.Trigger.SCHEDULED:
+                # An operator's one-off send (resend, test): the outcome is shown to them.
+                owned.update(
+                    state=WorkState.FAILED,
+                    attempts=o.number,
+                    last_status=o.status,
+                    lease_until=None,
+                    next_attempt_at=None,
+                    last_error={**error, "manual": True},
+                    updated_at=now,
+                )
+            elif o.number >= len(sched) or o.status == 410:
                 changed = owned.update(
                     state=WorkState.FAILED,
                     attempts=o.number,
@@ -320,20 +407,23 @@ def _endpoint_health(endpoint: WebhookEndpoint, outcomes: list[Outcome], now: dt
 def deliver_endpoint(*, endpoint_id: int, budget_seconds: float | None = None) -> dict[str, int]:
     """Deliver what is due for one endpoint, for up to `budget_seconds`. Single run per endpoint."""
     token = uuid.uuid4().hex
-    lease = int(outbound.timeout_seconds() * 2 + 60)
+    budget = (
+        budget_seconds if budget_seconds is not None else _setting("HUB_WEBHOOK_RUN_SECONDS", 20)
+    )
+    timeout = outbound.timeout_seconds()
+    # No send starts after the budget, and each ends within the timeout: the lease (of the run's
+    # lock and of its claimed messages) outlasts the run however slow the receiver is.
+    lease = int(max(timeout * 2 + 60, budget + timeout * 2 + 10))
     key = lock_key(endpoint_id)
     if not cache.add(key, token, timeout=lease):
         return {"busy": 1}
     done = failed = 0
-    budget = (
-        budget_seconds if budget_seconds is not None else _setting("HUB_WEBHOOK_RUN_SECONDS", 20)
-    )
     started = time.monotonic()
     try:
         endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
         if endpoint is None:
             return {"missing": 1}
-        sender = _Sender(endpoint, endpoint_secrets(endpoint))
+        sender = _Sender(endpoint, endpoint_secrets(endpoint), deadline=started + budget)
         pool_size = 1 if endpoint.max_in_flight <= 1 else int(endpoint.max_in_flight)
         with ThreadPoolExecutor(max_workers=pool_size) as pool:
             while time.monotonic() - started < budget:
@@ -357,13 +447,17 @@ def deliver_endpoint(*, endpoint_id: int, budget_seconds: float | None = None) -
                     break
                 cache.touch(key, lease)
                 bodies = [body_for(m) for m in rows]
+                sender.batch_start()
                 if pool_size == 1:
                     outcomes = [sender.send(m, b) for m, b in zip(rows, bodies, strict=True)]
                 else:
                     outcomes = list(pool.map(sender.send, rows, bodies))
                 _record(endpoint, outcomes, DeliveryAttempt.Trigger.SCHEDULED)
-                done += sum(o.success for o in outcomes)
-                failed += sum(not o.success for o in outcomes)
+                sent = [o for o in outcomes if not o.skipped]
+                done += sum(o.success for o in sent)
+                failed += sum(not o.success for o in sent)
+                if not sent:
+                    break  # out of time before the first send: the ring below continues
     finally:
         if cache.get(key) == token:
             cache.delete(key)
@@ -373,13 +467,10 @@ def deliver_endpoint(*, endpoint_id: int, budget_seconds: float | None = None) -
 
 
 def due_now(endpoint_id: int) -> bool:
-    now = timezone.now()
+    """A message a run could claim now: due, and not waiting behind an older one of its entity
+    (counting those would ring an ordered endpoint's run again and again while it waits)."""
     return WebhookMessage.objects.filter(
-        Q(endpoint_id=endpoint_id)
-        & (
-            Q(state=WorkState.PENDING, next_attempt_at__isnull=True)
-            | Q(state=WorkState.PENDING, next_attempt_at__lte=now)
-        )
+        claimable_q(WebhookMessage, timezone.now()), endpoint_id=endpoint_id
     ).exists()
 
 
@@ -409,18 +500,38 @@ def deliver_ring(endpoint_id: int, *, countdown: float | None = None) -> None:
         logger.warning("could not ring delivery for endpoint %s (%s)", endpoint_id, exc)
 
 
-def send_one(*, message: WebhookMessage, trigger: str) -> Outcome:
-    """Deliver one message now, outside the schedule (a resend or a test event), recorded."""
-    rows = claim_due(
-        WebhookMessage,
-        limit=1,
-        lease_seconds=int(outbound.timeout_seconds() * 2 + 60),
-        where=Q(pk=message.pk),
-        select_related=("event", "event__channel", "endpoint"),
+def _claim_now(message_id: int) -> WebhookMessage | None:
+    """Take one message for an operator's send, whatever its state or turn (not one that a
+    run is sending right now): a resend or a test is an explicit, one-off attempt."""
+    now = timezone.now()
+    token = new_token()
+    lease = int(outbound.timeout_seconds() * 2 + 60)
+    cond = Q(state__in=(WorkState.PENDING, WorkState.HELD, *FINISHED)) | Q(
+        state=WorkState.RUNNING, lease_until__lt=now
     )
-    if not rows:
+    values = {
+        "state": WorkState.RUNNING,
+        "lease_token": token,
+        "lease_until": now + dt.timedelta(seconds=lease),
+        "updated_at": now,
+    }
+    if not claim_pk(WebhookMessage, pk=message_id, condition=cond, values=values):
+        return None
+    return (
+        WebhookMessage.objects.select_related("event", "event__channel", "endpoint")
+        .filter(pk=message_id, lease_token=token)
+        .first()
+    )
+
+
+def send_one(*, message: WebhookMessage, trigger: str) -> Outcome:
+    """Deliver one message now, outside the schedule (a resend or a test event), recorded.
+
+    One attempt: success marks it delivered; a failure marks it failed (no retry schedule and
+    no inbox item: the operator who asked sees the outcome)."""
+    row = _claim_now(message.pk)
+    if row is None:
         raise ValueError(f"message {message.pk} is being delivered right now")
-    row = rows[0]
     endpoint = row.endpoint
     outcome = _Sender(endpoint, endpoint_secrets(endpoint)).send(row, body_for(row))
     _record(endpoint, [outcome], trigger)

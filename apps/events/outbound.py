@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import socket
 from typing import Any, cast
@@ -134,20 +135,54 @@ def session(pool_size: int = 4) -> requests.Session:
     return s
 
 
+def _refusal_in(exc: BaseException, depth: int = 0) -> RefusedAddress | None:
+    """The RefusedAddress that `exc` wraps (in its args or its cause/context), if any."""
+    if isinstance(exc, RefusedAddress):
+        return exc
+    if depth > 6:
+        return None
+    inner = [a for a in exc.args if isinstance(a, BaseException)]
+    more = (getattr(exc, "reason", None), exc.__cause__, exc.__context__)
+    inner += [e for e in more if isinstance(e, BaseException)]
+    for e in inner:
+        found = _refusal_in(e, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def excerpt(text: str, limit: int = EXCERPT_BYTES) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, on a character boundary."""
+    data = text.encode("utf-8", errors="replace")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
+
+
+def _decode(raw: bytes) -> str:
+    # Not final: a character cut by the 2 KB read is dropped, not turned into U+FFFD.
+    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw, final=False)
+
+
 def post_with_headers(
     s: requests.Session, url: str, *, body: bytes, headers: dict[str, str]
 ) -> tuple[int, str, str | None]:
     """POST once. Returns (status, first 2 KB of the body, Retry-After); raises requests'
     exceptions (RefusedAddress included)."""
-    resp = s.post(
-        url,
-        data=body,
-        headers=headers,
-        allow_redirects=False,
-        # requests hands a urllib3 Timeout through: one budget for connect and read.
-        timeout=cast(Any, Timeout(total=timeout_seconds())),
-        stream=True,
-    )
+    try:
+        resp = s.post(
+            url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            # requests hands a urllib3 Timeout through: one budget for connect and read.
+            timeout=cast(Any, Timeout(total=timeout_seconds())),
+            stream=True,
+        )
+    except requests.ConnectionError as exc:
+        # urllib3 and requests wrap the guard's refusal (an OSError) in their own errors.
+        refused = _refusal_in(exc)
+        if refused is not None:
+            raise RefusedAddress(str(refused)) from exc
+        raise
     raw = b""
     try:
         raw = resp.raw.read(EXCERPT_BYTES, decode_content=True) or b""
@@ -159,4 +194,4 @@ def post_with_headers(
             resp.close()
     except Exception:
         resp.close()
-    return resp.status_code, raw.decode("utf-8", errors="replace"), resp.headers.get("retry-after")
+    return resp.status_code, excerpt(_decode(raw)), resp.headers.get("retry-after")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.workrow import WorkState
+from apps.core.workrow import claimable_q
 from apps.sales_channels.models import Channel
 
 from .models import BusinessEvent, WebhookEndpoint, WebhookMessage
@@ -35,18 +35,15 @@ def events_page(
 
 
 def endpoints_due() -> list[int]:
-    """Active endpoints not blocked that have a due message or one whose lease expired."""
+    """Active endpoints not blocked that have a message a run could claim now (due, or its
+    lease expired, and not waiting behind an older message of its entity)."""
     now = timezone.now()
-    due = Q(state=WorkState.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    expired = Q(state=WorkState.RUNNING, lease_until__lt=now)
     ready = WebhookEndpoint.objects.filter(state=WebhookEndpoint.State.ACTIVE).filter(
         Q(blocked_until__isnull=True) | Q(blocked_until__lte=now)
     )
     return sorted(
         set(
-            WebhookMessage.objects.filter(due | expired, endpoint__in=ready)
+            WebhookMessage.objects.filter(claimable_q(WebhookMessage, now), endpoint__in=ready)
             .values_list("endpoint_id", flat=True)
             .distinct()
         )

@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from apps.core.audit import audit_record, snapshot
 from apps.core.errors import ConfigurationError, PermanentError
-from apps.core.workrow import FINISHED, WorkState
+from apps.core.workrow import WorkState
 from apps.sales_channels.models import Channel
 
 from . import metrics, outbound, signing
 from .catalog import event_types
 from .delivery import DELIVER_TASK, Outcome, deliver_ring, send_one
-from .fanout import matches, message_for
+from .fanout import INTERNAL_TYPES, matches, message_for
 from .models import (
     BusinessEvent,
     DeliveryAttempt,
@@ -49,6 +49,14 @@ def _check_types(types: Sequence[str]) -> list[str]:
     wanted = sorted({str(t) for t in types})
     if not wanted:
         raise EndpointInvalid("at least one event type is required", field="event_types")
+    internal = [t for t in wanted if t in INTERNAL_TYPES]
+    if internal:
+        # hub.ping is only ever sent by "send test event", to that one endpoint: a subscription
+        # to it would never receive anything.
+        raise EndpointInvalid(
+            f"{', '.join(internal)} cannot be subscribed to (test events reach every endpoint)",
+            field="event_types",
+        )
     unknown = [t for t in wanted if t != "*" and t not in known]
     if unknown:
         raise EndpointInvalid(
@@ -117,6 +125,10 @@ def endpoint_update(*, endpoint: WebhookEndpoint, actor: Any, **changes: Any) ->
         audit_record(
             user=actor, action="events.endpoint_update", obj=ep, before=before, after=snapshot(ep)
         )
+    if state == ep.state:
+        # Not a transition: re-sending the current state must not reset the breaker and the
+        # failure clock (the auto-disable), nor fail an already disabled endpoint's messages again.
+        state = None
     if state == WebhookEndpoint.State.DISABLED:
         endpoint_disable(endpoint=ep, reason="disabled by its owner", actor=actor)
     elif state == WebhookEndpoint.State.PAUSED:
@@ -224,17 +236,8 @@ def endpoint_secret_rotate(
 
 
 def message_resend(*, message: WebhookMessage, actor: Any) -> Outcome:
-    """Send one message again now, whatever its state (one more attempt, recorded)."""
+    """Send one message again now, whatever its state or turn: one attempt, recorded."""
     with transaction.atomic():
-        WebhookMessage.objects.filter(
-            pk=message.pk, state__in=(*FINISHED, WorkState.PENDING)
-        ).update(
-            state=WorkState.PENDING,
-            next_attempt_at=timezone.now(),
-            lease_token="",
-            lease_until=None,
-            updated_at=timezone.now(),
-        )
         audit_record(user=actor, action="events.message_resend", obj=message)
     return send_one(message=message, trigger=DeliveryAttempt.Trigger.MANUAL)
 
@@ -256,7 +259,10 @@ def endpoint_recover(
     )
     has_message = WebhookMessage.objects.filter(endpoint=endpoint, event=OuterRef("pk"))
     missed_qs = (
-        BusinessEvent.objects.filter(recorded_at__gte=since, fanned_out_at__isnull=False)
+        # Never events from before the endpoint existed: they were not meant for it.
+        BusinessEvent.objects.filter(
+            recorded_at__gte=max(since, endpoint.created_at), fanned_out_at__isnull=False
+        )
         .exclude(type__in=("hub.ping",))
         .filter(~Exists(has_message))
         .order_by("seq")
@@ -308,7 +314,10 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint, actor: Any) -> Outcome:
         )
         assert event is not None
         BusinessEvent.objects.filter(pk=event.pk).update(fanned_out_at=timezone.now())
-        message = WebhookMessage.objects.create(endpoint=endpoint, event=event)
+        # Held: no delivery run takes it; send_one claims it below.
+        message = WebhookMessage.objects.create(
+            endpoint=endpoint, event=event, state=WorkState.HELD
+        )
         audit_record(user=actor, action="events.endpoint_test", obj=endpoint)
     return send_one(message=message, trigger=DeliveryAttempt.Trigger.TEST)
 
@@ -378,7 +387,7 @@ def message_exhausted_report(*, message: WebhookMessage) -> None:
 
 def events_purge(*, days: int | None = None) -> int:
     """Retention: events (with their messages and attempts) older than HUB_EVENTS_RETENTION_DAYS."""
-    days = days or int(getattr(settings, "HUB_EVENTS_RETENTION_DAYS", 30))
+    days = days if days is not None else int(getattr(settings, "HUB_EVENTS_RETENTION_DAYS", 30))
     cutoff = timezone.now() - dt.timedelta(days=days)
     total = 0
     while True:

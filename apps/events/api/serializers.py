@@ -47,6 +47,9 @@ class EndpointUpdateSerializer(serializers.Serializer[Any]):
 class EndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     id = serializers.CharField(source="uid", read_only=True)
     channel = serializers.CharField(source="channel.code", read_only=True, allow_null=True)
+    event_types = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text='["*"] means every type'
+    )
 
     class Meta:
         model = WebhookEndpoint
@@ -120,7 +123,10 @@ class EventListQuerySerializer(serializers.Serializer[Any]):
         required=False, default="0", help_text="Cursor: events after this one (0: from the start)"
     )
     types = serializers.CharField(
-        required=False, default="", help_text="Comma-separated event types to include"
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Comma-separated event types to include (all when empty)",
     )
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=500)
 

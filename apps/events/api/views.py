@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,12 +50,17 @@ from .serializers import (
 
 READ = "events:read"
 MANAGE = "events:manage"
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="A field is invalid (`field`, `reason`)"),
+# Documented answers besides the success: what a token can meet anywhere (AUTH), what a body or
+# query can cause (INVALID), and what naming an endpoint can (NOT_FOUND).
+AUTH = {
     401: OpenApiResponse(ErrorSerializer, description="No or an invalid token"),
     403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope"),
     429: OpenApiResponse(ErrorSerializer, description="Rate limited (Retry-After)"),
 }
+INVALID = {
+    400: OpenApiResponse(ErrorSerializer, description="A field is invalid (`field`, `reason`)"),
+}
+ERRORS = {**INVALID, **AUTH}
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such endpoint for this token")}
 
 
@@ -86,6 +92,7 @@ class _TokenView(APIView):
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [HasScope]
     throttle_classes = [TokenRateThrottle]
+    parser_classes = [JSONParser]  # a JSON API: bodies are JSON (the OpenAPI document says so)
 
     @property
     def principal(self) -> ChannelPrincipal:
@@ -100,7 +107,15 @@ class _TokenView(APIView):
             return _error(exc.context.get("field"), exc.message)
         response = super().handle_exception(exc)
         if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-            kinds = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
+            kinds = {
+                400: "invalid_request",  # a body that is not JSON
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not_found",
+                405: "method_not_allowed",
+                415: "unsupported_media_type",
+                429: "rate_limited",
+            }
             response.data = {
                 "error": kinds.get(response.status_code, "error"),
                 "field": None,
@@ -141,7 +156,10 @@ class EventTypeDetailView(APIView):
 
     @extend_schema(
         summary="One event type's JSON Schema",
-        responses={200: EventTypeSerializer, 404: NOT_FOUND[404]},
+        responses={
+            200: EventTypeSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such event type"),
+        },
         auth=[],
     )
     def get(self, request: Request, name: str) -> Response:
@@ -216,7 +234,7 @@ class _EndpointView(_TokenView):
 class EndpointListView(_EndpointView):
     @extend_schema(
         summary="The token's channel's webhook endpoints",
-        responses={200: EndpointSerializer(many=True), **ERRORS},
+        responses={200: EndpointSerializer(many=True), **AUTH},
     )
     def get(self, request: Request) -> Response:
         rows = WebhookEndpoint.objects.filter(channel=self.principal.channel).select_related(
@@ -239,9 +257,7 @@ class EndpointListView(_EndpointView):
 
 
 class EndpointDetailView(_EndpointView):
-    @extend_schema(
-        summary="One endpoint", responses={200: EndpointSerializer, **ERRORS, **NOT_FOUND}
-    )
+    @extend_schema(summary="One endpoint", responses={200: EndpointSerializer, **AUTH, **NOT_FOUND})
     def get(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
         if ep is None:
@@ -263,7 +279,7 @@ class EndpointDetailView(_EndpointView):
 
     @extend_schema(
         summary="Delete an endpoint and its messages",
-        responses={204: None, **ERRORS, **NOT_FOUND},
+        responses={204: None, **AUTH, **NOT_FOUND},
     )
     def delete(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
@@ -277,7 +293,7 @@ class EndpointRotateView(_EndpointView):
     @extend_schema(
         summary="Rotate the signing secret; the old one keeps signing for 24 hours",
         request=None,
-        responses={200: SecretSerializer, **ERRORS, **NOT_FOUND},
+        responses={200: SecretSerializer, **AUTH, **NOT_FOUND},
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)

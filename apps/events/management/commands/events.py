@@ -31,7 +31,10 @@ ACTOR = "cli"
 
 
 def _when(value: str) -> datetime:
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None:
         raise CommandError(f"not an ISO date-time: {value!r}")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
