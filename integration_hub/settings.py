@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.inventory",
     "apps.events",
+    "apps.fulfillment",
 ]
 
 MIDDLEWARE = [

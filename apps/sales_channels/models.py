@@ -176,6 +176,7 @@ class Scope(models.TextChoices):
     RETURNS_WRITE = "returns:write"
     EVENTS_READ = "events:read"
     EVENTS_MANAGE = "events:manage"
+    SHIPMENTS_WRITE = "shipments:write"
 
 
 class ApiToken(models.Model):
