@@ -147,6 +147,11 @@ def test_endpoint_lifecycle_and_the_secret_is_shown_once(
         ({"event_types": ["hub.ping"]}, "event_types"),
         ({"event_types": "order.held"}, "event_types"),
         ({"max_in_flight": 99}, "max_in_flight"),
+        # JSON types are strict (the schema says so): no number for a string, no 0 for false
+        ({"description": 0}, "description"),
+        ({"ordered": 0}, "ordered"),
+        ({"max_in_flight": "4"}, "max_in_flight"),
+        ({"event_types": [""]}, "event_types[0]"),
     ],
 )
 def test_create_validation_names_the_field(
@@ -190,6 +195,11 @@ def test_bodies_are_json(manager: APIClient) -> None:
     assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"
     assert manager.put(ENDPOINTS, data="{}", content_type="application/json").status_code == 405
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_blank_description_is_accepted(manager: APIClient) -> None:
+    resp = create(manager, description="")
+    assert resp.status_code == 201, resp.content
 
 
 def test_patch_validation_names_the_field(manager: APIClient) -> None:
@@ -452,6 +462,7 @@ def test_pull_api_pages_in_order_with_types(manager: APIClient) -> None:
         ({"limit": "0"}, "limit"),
         ({"limit": "501"}, "limit"),
         ({"types": "order.teleported"}, "types"),
+        ({"types": "order.held,"}, "types"),
     ],
 )
 def test_pull_api_validation(manager: APIClient, params: dict[str, str], field: str) -> None:

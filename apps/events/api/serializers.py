@@ -4,9 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..catalog import event_types
+from ..fanout import INTERNAL_TYPES
 from ..models import WebhookEndpoint
+
+
+def subscribable_types() -> list[str]:
+    return ["*", *sorted(t for t in event_types() if t not in INTERNAL_TYPES)]
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, not a number DRF would turn into one."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, not 0, 1 or "yes"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, not "4" or 4.0."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+@extend_schema_field({"type": "string", "enum": subscribable_types()})
+class EventTypeField(StrictCharField):
+    """An event type of the catalog, or "*" (the service explains what is wrong with others)."""
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -18,25 +57,25 @@ class ErrorSerializer(serializers.Serializer[Any]):
 class EndpointCreateSerializer(serializers.Serializer[Any]):
     url = serializers.URLField(max_length=1000, help_text="https URL that receives the events")
     event_types = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=EventTypeField(max_length=64),
         min_length=1,
         help_text='Event types, e.g. ["order.accepted", "shipment.dispatched"]; ["*"] for all',
     )
-    ordered = serializers.BooleanField(
+    ordered = StrictBooleanField(
         default=False, help_text="Deliver each entity's events one at a time, in order"
     )
-    description = serializers.CharField(max_length=200, required=False, default="")
-    max_in_flight = serializers.IntegerField(min_value=1, max_value=16, required=False, default=4)
+    description = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+    max_in_flight = StrictIntegerField(min_value=1, max_value=16, required=False, default=4)
 
 
 class EndpointUpdateSerializer(serializers.Serializer[Any]):
     url = serializers.URLField(max_length=1000, required=False)
     event_types = serializers.ListField(
-        child=serializers.CharField(max_length=64), min_length=1, required=False
+        child=EventTypeField(max_length=64), min_length=1, required=False
     )
-    ordered = serializers.BooleanField(required=False)
-    description = serializers.CharField(max_length=200, required=False)
-    max_in_flight = serializers.IntegerField(min_value=1, max_value=16, required=False)
+    ordered = StrictBooleanField(required=False)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
+    max_in_flight = StrictIntegerField(min_value=1, max_value=16, required=False)
     state = serializers.ChoiceField(
         choices=WebhookEndpoint.State.choices,
         required=False,
@@ -90,7 +129,7 @@ class SecretSerializer(serializers.Serializer[Any]):
 
 class RecoverSerializer(serializers.Serializer[Any]):
     since = serializers.DateTimeField(help_text="Recover messages of events recorded since then")
-    dry_run = serializers.BooleanField(default=False, help_text="Only count")
+    dry_run = StrictBooleanField(default=False, help_text="Only count")
 
 
 class RecoverResultSerializer(serializers.Serializer[Any]):
@@ -119,8 +158,12 @@ class EventPageSerializer(serializers.Serializer[Any]):
 
 
 class EventListQuerySerializer(serializers.Serializer[Any]):
-    after = serializers.CharField(
-        required=False, default="0", help_text="Cursor: events after this one (0: from the start)"
+    after = serializers.RegexField(
+        r"^[0-9]*$",
+        required=False,
+        default="0",
+        allow_blank=True,
+        help_text="Cursor: events after this one (0 or empty: from the start)",
     )
     types = serializers.CharField(
         required=False,
@@ -131,9 +174,7 @@ class EventListQuerySerializer(serializers.Serializer[Any]):
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=500)
 
     def validate_after(self, value: str) -> int:
-        if not value.isdigit():
-            raise serializers.ValidationError("not a cursor from this API")
-        return int(value)
+        return int(value or 0)
 
 
 class EventTypeSerializer(serializers.Serializer[Any]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -180,12 +180,25 @@ class EventListView(_TokenView):
 
     @extend_schema(
         summary="Events of the token's channel after a cursor, oldest first",
-        parameters=[EventListQuerySerializer],
+        parameters=[
+            EventListQuerySerializer,
+            OpenApiParameter(
+                "types",
+                {"type": "array", "items": {"type": "string", "enum": sorted(event_types())}},
+                OpenApiParameter.QUERY,
+                style="form",
+                explode=False,
+                description="Event types to include, comma-separated (all when absent)",
+            ),
+        ],
         responses={200: EventPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         q = _validated(EventListQuerySerializer, request.query_params)
-        types = [t.strip() for t in q["types"].split(",") if t.strip()]
+        pieces = [t.strip() for t in q["types"].split(",")] if q["types"] else []
+        if any(not t for t in pieces):
+            return _error("types", "an empty event type (a stray comma?)")
+        types = pieces
         known = set(event_types())
         unknown = [t for t in types if t not in known]
         if unknown:
