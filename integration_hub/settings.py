@@ -245,6 +245,10 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "inventory.poll*": "odoo",
     "inventory.publish*": "channel_io",
     "inventory.*": "batch",
+    "fulfillment.sync": "channel_io",
+    "fulfillment.poll_odoo": "odoo",
+    "fulfillment.read_pickings": "odoo",
+    "fulfillment.*": "batch",
     "channels.*": "channel_io",
     "mappings.*": "batch",
 }
@@ -347,6 +351,10 @@ HUB_INVENTORY_COALESCE_SECONDS = env.float("HUB_INVENTORY_COALESCE_SECONDS", def
 HUB_INVENTORY_PUBLISH_LEASE_SECONDS = env.int("HUB_INVENTORY_PUBLISH_LEASE_SECONDS", default=300)
 HUB_INVENTORY_API_MAX_AGE_SECONDS = env.int("HUB_INVENTORY_API_MAX_AGE_SECONDS", default=60)
 HUB_ODOO_WEBHOOK_TOKEN = env.str("HUB_ODOO_WEBHOOK_TOKEN", default="")
+# Shipments (docs/fulfillment.md): the done-pickings poll period and how far before its cursor
+# each poll re-reads (write_date is the transaction's start: a long one commits "in the past").
+HUB_SHIPMENT_POLL_SECONDS = env.float("HUB_SHIPMENT_POLL_SECONDS", default=15.0)
+HUB_SHIPMENT_POLL_OVERLAP_SECONDS = env.int("HUB_SHIPMENT_POLL_OVERLAP_SECONDS", default=300)
 # Inventory publication: the request rate of WooCommerce sites (core WooCommerce has no limit and
 # sends no rate headers; hosts and WAFs add their own), and the longest a publisher sleeps for a
 # channel's rate budget before handing the wait to the task queue (RateLimited, retry_after).

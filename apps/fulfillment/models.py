@@ -11,6 +11,8 @@
 - `ShipmentReport`: a carrier's or 3PL's status report (`in_transit`, `out_for_delivery`,
   `delivered`, `failure`) posted to `/api/v1/shipments/{id}/events/`.
 - `ShipmentCursor`: the poll's `write_date` cursor in Odoo (one row per Odoo database).
+- `PickingHint`: an Odoo "picking done" hint (`POST /webhooks/odoo/<token>/pickings/`), recorded
+  before it is answered and read by a task (a work row, re-rung by the ledger's sweeper).
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ class Shipment(models.Model):
         default="dispatched",
         help_text="dispatched, in_transit, out_for_delivery, delivered or failure",
     )
+    # The channel's side, kept here because finished sync rows are purged after the retention
+    # period (the ledger's purge) while a tracking change or a carrier report may come later.
+    channel_result = models.JSONField(
+        default=dict, blank=True, help_text="The channel's record of it (fulfillment ids...)"
+    )
+    channel_sent = models.JSONField(
+        default=dict, blank=True, help_text="What the channel was last told (lines, tracking)"
+    )
+    channel_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,7 +82,7 @@ class ShipmentLine(models.Model):
         ordering = ["shipment", "id"]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.sku}"
+        return f"{self.quantity} x {self.sku}"
 
 
 class ShipmentSync(WorkRow):
@@ -89,6 +100,14 @@ class ShipmentSync(WorkRow):
 
     class Meta:
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="shipsync_due")]
+        constraints = [
+            # A shipment is created on the channel by one row, whatever re-reads happen.
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=models.Q(action="create"),
+                name="shipsync_one_create",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.shipment_id} ({self.state})"
@@ -132,3 +151,17 @@ class ShipmentCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.value}"
+
+
+class PickingHint(WorkRow):
+    """Picking ids named by one Odoo webhook post; the task reads them from Odoo (the body is a
+    hint, never the truth) and records what is done."""
+
+    picking_ids = models.JSONField(default=list)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="pickhint_due")]
+
+    def __str__(self) -> str:
+        return f"hint {self.picking_ids} ({self.state})"

@@ -70,7 +70,12 @@ def _category(error: HubError) -> str:
     return cat if cat in Category.values else Category.UNKNOWN
 
 
-def suggested_action(*, category: str, sku: str, key: str, channel_code: str) -> str:
+def suggested_action(
+    *, category: str, sku: str, key: str, channel_code: str, error: HubError | None = None
+) -> str:
+    specific = _mapping_suggestion(error.context if error is not None else {}, channel_code)
+    if specific:
+        return specific
     if sku:
         subject = f"SKU {sku}"
     elif key:
@@ -79,6 +84,48 @@ def suggested_action(*, category: str, sku: str, key: str, channel_code: str) ->
         subject = "the missing value"
     template = SUGGESTIONS.get(Category(category), SUGGESTIONS[Category.UNKNOWN])
     return template.format(subject=subject, channel=channel_code or "?")
+
+
+def _mapping_suggestion(ctx: dict[str, Any], channel_code: str) -> str:
+    """The setting or mapping to add, when the error says what is missing (the order push's
+    MappingMissing for shipping and taxes carries ``missing``, ``channel`` and the rest)."""
+    missing = ctx.get("missing")
+    channel = ctx.get("channel") or channel_code or "?"
+    method = ctx.get("shipping_method") or ""
+    what = f"the shipping method '{method}' of channel {channel}"
+    carrier_map = (
+        "Mappings → value maps, kind carrier, Odoo model delivery.carrier, Odoo value = the "
+        "carrier id"
+    )
+    if missing == "shipping_product":
+        sku = ctx.get("sku") or "SHIP"
+        if ctx.get("setting"):
+            return (
+                f"Map {what} to a delivery.carrier ({carrier_map}) or create a product with code "
+                f"{sku} ({ctx['setting']}), then Retry all"
+            )
+        return (
+            f"Create a product with code {sku} in Odoo, or map {what} to a delivery.carrier "
+            f"instead ({carrier_map}), then Retry all"
+        )
+    if missing == "carrier":
+        return (
+            f"{what[0].upper()}{what[1:]} is mapped to delivery.carrier "
+            f"{ctx.get('carrier_id') or '?'}, which Odoo does not have (or has archived): fix "
+            f"the value map ({carrier_map}) or restore the carrier in Odoo, then Retry all"
+        )
+    if missing == "carrier_module":
+        return (
+            "Install the Odoo module stock_delivery (carriers), or map "
+            f"{what} to a product instead (Mappings → value maps, kind carrier, Odoo value = a "
+            "product code), then Retry all"
+        )
+    if ctx.get("tax") and ctx.get("channel"):
+        return (
+            f"Map the tax {ctx['tax']} of channel {channel} to an Odoo tax (Mappings → value "
+            "maps, kind tax, Odoo model account.tax, Odoo value = the tax id), then Retry all"
+        )
+    return ""
 
 
 def _row_label(row: models.Model) -> str:
@@ -121,7 +168,11 @@ def issue_report(
                         first_seen=now,
                         last_seen=now,
                         suggested_action=suggested_action(
-                            category=category, sku=sku, key=key, channel_code=channel_code
+                            category=category,
+                            sku=sku,
+                            key=key,
+                            channel_code=channel_code,
+                            error=error,
                         ),
                     )
             except IntegrityError:

@@ -58,6 +58,10 @@ class ValueMap(models.Model):
         PAYMENT_METHOD = "payment_method", "Payment method → journal"
         TAX = "tax", "Tax"
         LOCATION = "location", "Location → warehouse"
+        # Outbound (shipments): channel_value = the carrier as the channel writes it (Shopify's
+        # supported name, e.g. "UPS"; BigCommerce's shipping_provider; WooCommerce's provider),
+        # odoo_value = the delivery.carrier id or name it stands for.
+        TRACKING_COMPANY = "tracking_company", "Tracking company ← Odoo carrier"
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="value_maps")
     kind = models.CharField(max_length=32, choices=Kind.choices)

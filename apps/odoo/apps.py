@@ -10,8 +10,10 @@ class OdooConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.health import register_readiness_check
 
-        from .health import probe_odoo
+        from .health import probe_odoo, probe_odoo_setup
 
         register_readiness_check(
             "odoo", probe_odoo, required=lambda: bool(settings.ODOO_REQUIRED_FOR_READY)
         )
+        # The preflight's count of missing setup items (cached); informative, never required.
+        register_readiness_check("odoo_setup", probe_odoo_setup, required=lambda: False)

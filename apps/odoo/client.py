@@ -323,10 +323,17 @@ class OdooClient:
 
     def has_field(self, model: str, field: str) -> bool:
         """Whether ``field`` exists on ``model`` (cached per process; modules add fields)."""
-        if (model, field) not in self._fields:
-            found = self.call(model, "fields_get", [[field]], {"attributes": ["type"]})
-            self._fields[(model, field)] = bool(found) and field in found
-        return self._fields[(model, field)]
+        return field in self.fields_present(model, [field])
+
+    def fields_present(self, model: str, fields: Sequence[str]) -> set[str]:
+        """Which of ``fields`` exist on ``model``: one ``fields_get`` for those not known yet
+        (cached per process; modules such as stock_delivery add fields)."""
+        unknown = [f for f in dict.fromkeys(fields) if (model, f) not in self._fields]
+        if unknown:
+            found = self.call(model, "fields_get", [unknown], {"attributes": ["type"]})
+            for f in unknown:
+                self._fields[(model, f)] = bool(found) and f in found
+        return {f for f in fields if self._fields[(model, f)]}
 
     # -- calls ----------------------------------------------------------------------------------
     def call(

@@ -18,8 +18,12 @@ class OrdersConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from apps.mappings.models import Binding
+        from apps.odoo.preflight import register_needs_provider
 
         from . import tasks  # noqa: F401  register the tasks and periodic jobs
+        from .preflight import odoo_setup_needs
+
+        register_needs_provider(odoo_setup_needs)
 
         post_save.connect(_binding_saved, sender=Binding, dispatch_uid="orders.release_on_binding")
         # Roles (hub_roles): support staff see orders and their history to triage; an Approver

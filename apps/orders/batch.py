@@ -11,7 +11,10 @@ class BatchContext:
     """Per-batch lookups, each done once for the whole batch."""
 
     gateway: Any
-    shipping_products: dict[tuple[int, str], int] = field(default_factory=dict)
+    # (channel, shipping method values) -> (product id, delivery.carrier id or None)
+    shipping_products: dict[tuple[int, str], tuple[int, int | None]] = field(default_factory=dict)
+    # delivery.carrier id -> the carrier (read once per batch, for every carrier value map)
+    carriers: dict[int, dict[str, Any]] | None = None
     taxes: dict[int, dict[str, int]] = field(default_factory=dict)
     warehouses: dict[int, int | None] = field(default_factory=dict)
     order_warehouse: dict[int, int] = field(default_factory=dict)

@@ -7,6 +7,7 @@ from typing import Any
 
 from apps.core.errors import MappingMissing
 from apps.mappings.models import ValueMap
+from apps.odoo.errors import OdooAuthError, OdooConfigurationError
 from apps.sales_channels.models import Channel
 
 from .batch import BatchContext
@@ -19,6 +20,7 @@ CENT = Decimal("0.01")
 
 
 _PRODUCT_CACHE: dict[tuple[str, str], int] = {}
+CARRIER_MODEL = "delivery.carrier"
 
 
 def _product_by_sku(ctx: BatchContext, sku: str) -> int:
@@ -31,25 +33,109 @@ def _product_by_sku(ctx: BatchContext, sku: str) -> int:
     return _PRODUCT_CACHE[key]
 
 
-def _shipping_product(ctx: BatchContext, channel: Channel, ship: dict[str, Any]) -> int:
-    """The delivery product for a shipping line: carrier value map (by carrier, code or title;
-    the value is a product id or a product code), else HUB_ORDER_SHIPPING_SKU ("SHIP")."""
+def _carriers(ctx: BatchContext, channel: Channel, method: str) -> dict[int, dict[str, Any]]:
+    """Every delivery.carrier a carrier value map names, read in ONE call per batch."""
+    if ctx.carriers is None:
+        ids = sorted(
+            {
+                int(v)
+                for v in ValueMap.objects.filter(
+                    kind=ValueMap.Kind.CARRIER, odoo_model=CARRIER_MODEL
+                ).values_list("odoo_value", flat=True)
+                if v.strip().isdigit()
+            }
+        )
+        try:
+            ctx.carriers = ctx.gateway.carriers_read(carrier_ids=ids) if ids else {}
+        except OdooConfigurationError as exc:
+            if isinstance(exc, OdooAuthError) or "doesn't exist" not in str(exc):
+                raise
+            # "Object delivery.carrier doesn't exist": the stock_delivery module is missing.
+            raise MappingMissing(
+                f"Odoo has no shipping methods (install its stock_delivery module), but channel "
+                f"{channel.code} maps the shipping method {method!r} to a delivery.carrier",
+                channel=channel.code,
+                shipping_method=method,
+                missing="carrier_module",
+                odoo_error=str(exc),
+            ) from exc
+    return ctx.carriers
+
+
+def _shipping_product(
+    ctx: BatchContext, channel: Channel, ship: dict[str, Any]
+) -> tuple[int, int | None]:
+    """(product id, delivery.carrier id or None) for a channel shipping line.
+
+    The carrier value map (keyed by the channel's carrier, code or title, in that order):
+    - ``odoo_model = "delivery.carrier"``: ``odoo_value`` is the carrier id; the line takes the
+      carrier's own product, and the order carries the carrier (its picking inherits it);
+    - otherwise (older maps) ``odoo_value`` is a product id or code, with no carrier.
+    Unmapped: the product ``HUB_ORDER_SHIPPING_SKU`` ("SHIP"), with no carrier.
+    A missing carrier or product raises MappingMissing with what the inbox suggestion needs:
+    ``channel``, ``shipping_method``, ``missing`` (shipping_product, carrier, carrier_module),
+    and ``sku`` + ``setting`` or ``carrier_id``.
+    """
     values = tuple(v for v in (ship.get("carrier"), ship.get("code"), ship.get("title")) if v)
+    method = str(ship.get("title") or ship.get("code") or ship.get("carrier") or "")
     cache_key = (channel.pk, "|".join(values))
     if cache_key not in ctx.shipping_products:
         maps = {
-            vm.channel_value: vm.odoo_value
+            vm.channel_value: vm
             for vm in ValueMap.objects.filter(
                 channel=channel, kind=ValueMap.Kind.CARRIER, channel_value__in=values
             )
         }
-        target = next((maps[v] for v in values if v in maps), None)
-        if target is None:
-            pid = _product_by_sku(ctx, str(setting("HUB_ORDER_SHIPPING_SKU", "SHIP")))
+        vm = next((maps[v] for v in values if v in maps), None)
+        where: dict[str, Any] = {"channel": channel.code, "shipping_method": method}
+        if vm is None:
+            sku = str(setting("HUB_ORDER_SHIPPING_SKU", "SHIP"))
+            pid = _shipping_product_by_code(ctx, channel, method, sku, fallback=True)
+            ctx.shipping_products[cache_key] = (pid, None)
+        elif vm.odoo_model == CARRIER_MODEL:
+            value = vm.odoo_value.strip()
+            carrier = _carriers(ctx, channel, method).get(int(value)) if value.isdigit() else None
+            if carrier is None or not carrier.get("active") or not carrier.get("product_id"):
+                state = "is archived" if carrier else "does not exist"
+                raise MappingMissing(
+                    f"Channel {channel.code} maps the shipping method {method!r} to "
+                    f"delivery.carrier {value!r}, which {state} in Odoo",
+                    **where,
+                    missing="carrier",
+                    carrier_id=value,
+                )
+            ctx.shipping_products[cache_key] = (int(carrier["product_id"]), int(value))
         else:
-            pid = int(target) if target.isdigit() else _product_by_sku(ctx, target)
-        ctx.shipping_products[cache_key] = pid
+            target = vm.odoo_value.strip()
+            pid = (
+                int(target)
+                if target.isdigit()
+                else _shipping_product_by_code(ctx, channel, method, target, fallback=False)
+            )
+            ctx.shipping_products[cache_key] = (pid, None)
     return ctx.shipping_products[cache_key]
+
+
+def _shipping_product_by_code(
+    ctx: BatchContext, channel: Channel, method: str, sku: str, *, fallback: bool
+) -> int:
+    context: dict[str, Any] = {
+        "channel": channel.code,
+        "shipping_method": method,
+        "missing": "shipping_product",
+    }
+    if fallback:
+        context["setting"] = "HUB_ORDER_SHIPPING_SKU"
+    try:
+        return _product_by_sku(ctx, sku)
+    except MappingMissing as exc:
+        why = "no carrier mapping" if fallback else "a product mapping"
+        raise MappingMissing(
+            f"Odoo has no product with code {sku!r} for the shipping method {method!r} of "
+            f"channel {channel.code} ({why})",
+            sku=sku,
+            **context,
+        ) from exc
 
 
 def _tax_ids(ctx: BatchContext, channel: Channel, taxes: list[dict[str, str]]) -> list[int] | None:
@@ -144,14 +230,21 @@ def sale_order_vals(
         if taxes is not None:
             vals["tax_id"] = [[6, 0, taxes]]
         lines.append(vals)
+    carrier_id: int | None = None
     for ship in data.get("shipping", ()):
         price = Decimal(ship["price"]) - Decimal(ship["discount"])
+        product_id, ship_carrier = _shipping_product(ctx, channel, ship)
         ship_vals: dict[str, Any] = {
-            "product_id": _shipping_product(ctx, channel, ship),
+            "product_id": product_id,
             "qty": 1,
             "price_unit": price,
             "name": ship["title"] or "Shipping",
         }
+        if ship_carrier:
+            # The order's delivery line, at the channel's price (Odoo adds none for carrier_id
+            # on create, transcript 13; is_delivery keeps "Update prices" off it).
+            ship_vals["is_delivery"] = True
+            carrier_id = carrier_id or ship_carrier
         taxes = _tax_ids(ctx, channel, ship["taxes"])
         if taxes is not None:
             ship_vals["tax_id"] = [[6, 0, taxes]]
@@ -165,6 +258,8 @@ def sale_order_vals(
         # Decimals: the gateway sends numbers as JSON floats itself.
         "lines": lines,
     }
+    if carrier_id:
+        vals["carrier_id"] = carrier_id  # the delivery picking inherits it (transcript 13)
     if partner.delivery_id:
         vals["partner_shipping_id"] = partner.delivery_id
     if partner.invoice_id:

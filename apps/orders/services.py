@@ -21,16 +21,18 @@ from .edits import edit_after_shipment
 from .holds import order_release_hold, orders_release_for_sku
 from .intake import order_ingest, order_upsert, order_validate
 from .push import order_push_due, order_retry, orders_push_sweep
-from .transitions import odoo_reference, order_transition
+from .transitions import odoo_reference, order_note, order_shipment_recorded, order_transition
 
 __all__ = [
     "edit_after_shipment",
     "odoo_reference",
     "order_cancel",
     "order_ingest",
+    "order_note",
     "order_push_due",
     "order_release_hold",
     "order_retry",
+    "order_shipment_recorded",
     "order_transition",
     "order_upsert",
     "order_validate",

@@ -63,3 +63,28 @@ def order_transition(
         # The business event commits with the move, or not at all (apps.events).
         order_moved(row=order, frm=frm, old_hold_reason=old_hold_reason, actor=actor, reason=reason)
     return True
+
+
+def order_note(*, order: ChannelOrder, actor: str, reason: str) -> None:
+    """A history entry that does not move the order (from = to = its current state)."""
+    OrderTransition.objects.create(
+        order=order, from_state=order.state, to_state=order.state, actor=actor, reason=reason[:1000]
+    )
+
+
+def order_shipment_recorded(
+    *, order: ChannelOrder, fully_shipped: bool, actor: str, reason: str
+) -> str:
+    """A delivery of `order` left the warehouse: move it on and write the history entry.
+
+    in_odoo → partially_shipped → shipped (cancel_requested → shipped once everything left:
+    the goods are gone, the cancellation has nothing to cancel). A state that cannot move on
+    (already shipped, a second partial delivery) gets a history entry only. The caller holds
+    the order row locked (select_for_update) and passes the fresh row. Returns the new state.
+    """
+    moves = TRANSITIONS.get(order.state, frozenset())
+    want = "shipped" if fully_shipped else "partially_shipped"
+    if want in moves and order_transition(order=order, to=want, actor=actor, reason=reason):
+        return order.state
+    order_note(order=order, actor=actor, reason=reason)
+    return order.state

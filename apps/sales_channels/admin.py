@@ -61,6 +61,7 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "inventory_interval_seconds",
             "fulfillment_enabled",
             "fulfillment_interval_seconds",
+            "notify_customer_on_shipment",
             "prices_enabled",
             "prices_interval_seconds",
             "orders_poll_enabled",
@@ -173,6 +174,7 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                     ("orders_enabled", "orders_interval_seconds"),
                     ("inventory_enabled", "inventory_interval_seconds"),
                     ("fulfillment_enabled", "fulfillment_interval_seconds"),
+                    "notify_customer_on_shipment",
                     ("prices_enabled", "prices_interval_seconds"),
                     "api_rate",
                 )

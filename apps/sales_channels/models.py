@@ -92,6 +92,11 @@ class Channel(models.Model):
     inventory_interval_seconds = models.PositiveIntegerField(default=300)
     fulfillment_enabled = models.BooleanField(default=True)
     fulfillment_interval_seconds = models.PositiveIntegerField(default=0)
+    notify_customer_on_shipment = models.BooleanField(
+        default=True,
+        help_text="Let the channel e-mail the customer when the hub reports a shipment "
+        "(Shopify notifyCustomer; WooCommerce and BigCommerce follow their own store settings)",
+    )
     prices_enabled = models.BooleanField(default=False)
     prices_interval_seconds = models.PositiveIntegerField(default=3600)
     # Polling backstop (apps/sales_channels/polling.py): webhooks die, this finds what they lost.

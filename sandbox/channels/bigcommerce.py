@@ -4,6 +4,12 @@ Auth is ``X-Auth-Token``. Every response, 429 included, carries the ``X-Rate-Lim
 BigCommerce's per-store quota (150 requests per 30 s window on Standard/Plus by default). v3
 errors are problem documents ``{status, title, type, errors}``; v2 errors are lists of
 ``{status, message}``; an empty v2 page is ``204 No Content``.
+
+v2 shipments: an order's products each belong to one shipping address (``order_address_id``); a
+shipment names one address and a subset of its products with quantities, at most what is left to
+ship of each. ``shipping_provider`` must be one of BigCommerce's values (or ``carrier_<id>``);
+with a provider or an AfterShip ``tracking_carrier`` the answer carries a generated link, else the
+custom ``tracking_link``. Over-shipping is a 400 whose wording is UNCONFIRMED (LIFECYCLE.md §1.3).
 """
 
 from __future__ import annotations
@@ -46,6 +52,33 @@ STATUSES = {
     14: "Partially Refunded",
 }
 PATH_RE = re.compile(r"^/stores/([^/]+)/(v2|v3)/(.*)$")
+SHIPPING_PROVIDERS = {
+    "": "",
+    "auspost": "Australia Post",
+    "canadapost": "Canada Post",
+    "endicia": "Endicia",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "ups": "UPS",
+    "upsready": "UPS",
+    "upsonline": "UPS",
+    "shipperhq": "ShipperHQ",
+    "royalmail": "Royal Mail",
+}
+# Link templates of the stand-in (BigCommerce builds its own; only "a link exists" matters).
+PROVIDER_LINKS = {
+    "auspost": "https://auspost.com.au/mypost/track/#/details/{n}",
+    "canadapost": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{n}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={n}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={n}",
+    "ups": "https://www.ups.com/track?tracknum={n}",
+    "royalmail": "https://www.royalmail.com/track-your-item#/tracking-results/{n}",
+}
+# UNCONFIRMED wording: BigCommerce's over-shipping error is not documented.
+ERR_OVERSHIP = (
+    "The quantity specified for order product {id} is greater than the quantity left to ship "
+    "({left})."
+)
 
 
 def problem(status: int, title: str, errors: dict[str, Any] | None = None) -> Response:
@@ -98,9 +131,14 @@ class BigCommerce:
             status_id = int(data.get("status_id", 11))
             products: list[dict[str, Any]] = []
             subtotal = 0.0
+            given_addresses = list(data.get("shipping_addresses") or [{}])
             for n, line in enumerate(data.get("line_items") or data.get("products") or [], start=1):
                 item = st.items.get(str(line.get("sku") or ""))
                 qty = int(line.get("quantity") or 1)
+                # ``address``: 1-based index into shipping_addresses (default the first).
+                address = max(1, int(line.get("address") or 1))
+                if address > len(given_addresses):
+                    given_addresses.extend({} for _ in range(address - len(given_addresses)))
                 price = float(line.get("price") or (item.price if item else 0))
                 subtotal += price * qty
                 products.append(
@@ -109,7 +147,7 @@ class BigCommerce:
                         "order_id": oid,
                         "product_id": item.product_id if item else 0,
                         "variant_id": item.variant_id if item else 0,
-                        "order_address_id": oid * 10,
+                        "order_address_id": oid * 10 + address - 1,
                         "name": item.name if item else str(line.get("sku") or "Item"),
                         "sku": str(line.get("sku") or ""),
                         "type": "physical",
@@ -127,6 +165,34 @@ class BigCommerce:
                     }
                 )
             base = f"https://api.bigcommerce.com/stores/{self.store_hash}/v2/orders/{oid}"
+            addresses = []
+            for k, given in enumerate(given_addresses):
+                aid = oid * 10 + k
+                addresses.append(
+                    {
+                        "first_name": "Ada",
+                        "last_name": "Lovelace",
+                        "company": "",
+                        "street_1": f"{k + 1} Main Street",
+                        "street_2": "",
+                        "city": "Austin",
+                        "state": "Texas",
+                        "zip": "78701",
+                        "country": "United States",
+                        "country_iso2": "US",
+                        "phone": "",
+                        "email": "ada@example.com",
+                        "shipping_method": "Flat Rate",
+                        "base_cost": money(0),
+                        **{k2: v for k2, v in given.items() if k2 not in ("id", "order_id")},
+                        "id": aid,
+                        "order_id": oid,
+                        "items_total": sum(
+                            p["quantity"] for p in products if p["order_address_id"] == aid
+                        ),
+                        "items_shipped": 0,
+                    }
+                )
             order = {
                 "id": oid,
                 "customer_id": int(data.get("customer_id") or 0),
@@ -156,6 +222,7 @@ class BigCommerce:
                 },
                 "coupons": {"url": f"{base}/coupons", "resource": f"/orders/{oid}/coupons"},
                 "_products": products,
+                "_addresses": addresses,
                 "_shipments": [],
                 "_modified": now,
             }
@@ -607,15 +674,24 @@ class BigCommerce:
                     chunk = order["_products"][(page - 1) * limit : page * limit]
                     # v2 answers an empty page with 204 and no body, not with [].
                     resp = Response(200, chunk) if chunk else Response(204)
+                elif len(parts) == 3 and parts[2] == "shipping_addresses" and m == "GET":
+                    rows = order["_addresses"]
+                    resp = Response(200, rows) if rows else Response(204)
                 elif len(parts) == 3 and parts[2] == "shipments" and m == "POST":
                     resp = self._create_shipment(order, body if isinstance(body, dict) else {})
                 elif len(parts) == 3 and parts[2] == "shipments" and m == "GET":
                     resp = (
                         Response(200, order["_shipments"]) if order["_shipments"] else Response(204)
                     )
+                elif parts[2:] == ["shipments", "count"] and m == "GET":
+                    resp = Response(200, {"count": len(order["_shipments"])})
+                elif len(parts) == 4 and parts[2] == "shipments" and parts[3].isdigit():
+                    resp = self._shipment(order, int(parts[3]), m, body)
                 else:
                     resp = v2_error(404, "The requested resource was not found.")
             resp.op = f"{m} v2/orders/{{id}}" + (f"/{parts[2]}" if len(parts) > 2 else "")
+            if len(parts) == 4 and parts[2] == "shipments":
+                resp.op += "/count" if parts[3] == "count" else "/{id}"
             return resp
         resp = v2_error(404, "The requested resource was not found.")
         resp.op = f"{m} v2/{route}"
@@ -634,45 +710,135 @@ class BigCommerce:
         order["date_modified"] = rfc2822(order["_modified"])
         return Response(200, {k: v for k, v in order.items() if not k.startswith("_")})
 
+    @staticmethod
+    def _tracking_fields(
+        data: dict[str, Any], current: dict[str, Any]
+    ) -> dict[str, Any] | Response:
+        """Tracking fields of a shipment POST/PUT, validated; ``current`` supplies the rest."""
+        out = {
+            k: str(data[k] if data.get(k) is not None else current.get(k) or "")
+            for k in (
+                "tracking_number",
+                "shipping_provider",
+                "tracking_carrier",
+                "tracking_link",
+                "shipping_method",
+                "comments",
+            )
+        }
+        provider = out["shipping_provider"]
+        if provider not in SHIPPING_PROVIDERS and not re.fullmatch(r"carrier_\d+", provider):
+            return v2_error(400, "The field 'shipping_provider' is invalid.")
+        if len(out["tracking_number"]) > 50:
+            return v2_error(400, "The field 'tracking_number' exceeds the maximum length (50).")
+        if len(out["tracking_link"]) > 500:
+            return v2_error(400, "The field 'tracking_link' exceeds the maximum length (500).")
+        number = out["tracking_number"]
+        generated = ""
+        if number and provider in PROVIDER_LINKS:
+            generated = PROVIDER_LINKS[provider].format(n=number)
+        elif number and out["tracking_carrier"]:
+            generated = f"https://track.aftership.com/{out['tracking_carrier']}/{number}"
+        out["shipping_provider_display_name"] = SHIPPING_PROVIDERS.get(provider, provider)
+        # A custom link only counts when BigCommerce builds none (LIFECYCLE.md §1.3).
+        out["generated_tracking_link"] = generated
+        return out
+
     def _create_shipment(self, order: dict[str, Any], data: dict[str, Any]) -> Response:
-        if int_or_none(data.get("order_address_id")) != order["id"] * 10:
+        address_id = int_or_none(data.get("order_address_id"))
+        address = next((a for a in order["_addresses"] if a["id"] == address_id), None)
+        if address is None:
             return v2_error(400, "The field 'order_address_id' is invalid.")
         lines = {p["id"]: p for p in order["_products"]}
         items = data.get("items") or []
-        if not items:
+        if not isinstance(items, list) or not items:
             return v2_error(400, "The field 'items' cannot be empty.")
+        wanted: dict[int, int] = {}
         for it in items:
-            line = lines.get(int_or_none(it.get("order_product_id")) or 0)
-            qty = int_or_none(it.get("quantity")) or 0
-            if line is None or qty <= 0 or qty > line["quantity"] - line["quantity_shipped"]:
+            pid = int_or_none((it or {}).get("order_product_id")) or 0
+            qty = int_or_none((it or {}).get("quantity")) or 0
+            line = lines.get(pid)
+            if line is None or qty <= 0:
                 return v2_error(400, "The field 'items' is invalid.")
-        for it in items:
-            lines[int(it["order_product_id"])]["quantity_shipped"] += int(it["quantity"])
+            if line["order_address_id"] != address_id:
+                return v2_error(
+                    400,
+                    f"The order product {pid} does not belong to order address {address_id}.",
+                )
+            wanted[pid] = wanted.get(pid, 0) + qty
+            left = line["quantity"] - line["quantity_shipped"]
+            if wanted[pid] > left:
+                return v2_error(400, ERR_OVERSHIP.format(id=pid, left=left))
+        fields = self._tracking_fields(data, {})
+        if isinstance(fields, Response):
+            return fields
+        for pid, qty in wanted.items():
+            lines[pid]["quantity_shipped"] += qty
+        address["items_shipped"] = sum(
+            p["quantity_shipped"] for p in order["_products"] if p["order_address_id"] == address_id
+        )
         shipped = sum(p["quantity_shipped"] for p in order["_products"])
         order["items_shipped"] = shipped
+        # Shipped / Partially Shipped after an API shipment: UNCONFIRMED (LIFECYCLE.md §1.3).
         sid = 2 if shipped >= order["items_total"] else 3
         order["status_id"], order["status"] = sid, STATUSES[sid]
         order["custom_status"] = STATUSES[sid]
-        order["date_shipped"] = rfc2822(time.time())
+        now = time.time()
+        order["date_shipped"] = rfc2822(now)
+        order["_modified"] = now
+        order["date_modified"] = rfc2822(now)
+        seq = self.store.extra["shipment_seq"] = self.store.extra.get("shipment_seq", 0) + 1
         shipment = {
-            "id": len(order["_shipments"]) + 1,
+            "id": seq,
             "order_id": order["id"],
-            "order_address_id": order["id"] * 10,
-            "date_created": rfc2822(time.time()),
-            "tracking_number": str(data.get("tracking_number") or ""),
-            "shipping_provider": str(data.get("shipping_provider") or ""),
-            "tracking_carrier": str(data.get("tracking_carrier") or ""),
-            "tracking_link": str(data.get("tracking_link") or ""),
-            "generated_tracking_link": str(data.get("tracking_link") or ""),
-            "comments": str(data.get("comments") or ""),
+            "customer_id": order["customer_id"],
+            "order_address_id": address_id,
+            "date_created": rfc2822(now),
+            **fields,
+            "billing_address": dict(order["billing_address"]),
+            "shipping_address": {
+                k: v
+                for k, v in address.items()
+                if k not in ("id", "order_id", "items_total", "items_shipped")
+            },
             "items": [
                 {
-                    "order_product_id": int(i["order_product_id"]),
-                    "product_id": lines[int(i["order_product_id"])]["product_id"],
-                    "quantity": int(i["quantity"]),
+                    "order_product_id": pid,
+                    "product_id": lines[pid]["product_id"],
+                    "quantity": qty,
                 }
-                for i in items
+                for pid, qty in wanted.items()
             ],
         }
         order["_shipments"].append(shipment)
         return Response(201, shipment)
+
+    def _shipment(
+        self, order: dict[str, Any], shipment_id: int, method: str, body: Any
+    ) -> Response:
+        """``GET/PUT/DELETE v2/orders/{id}/shipments/{shipment_id}``. A PUT changes the tracking
+        fields; ``items`` cannot be changed. Deleting keeps the order's status, as BigCommerce."""
+        shipment = next((x for x in order["_shipments"] if x["id"] == shipment_id), None)
+        if shipment is None:
+            return v2_error(404, "The requested resource was not found.")
+        if method == "GET":
+            return Response(200, shipment)
+        if method == "PUT":
+            data = body if isinstance(body, dict) else {}
+            if "items" in data:
+                return v2_error(400, "The field 'items' cannot be updated.")
+            fields = self._tracking_fields(data, shipment)
+            if isinstance(fields, Response):
+                return fields
+            shipment.update(fields)
+            order["_modified"] = time.time()
+            order["date_modified"] = rfc2822(order["_modified"])
+            return Response(200, shipment)
+        if method == "DELETE":
+            order["_shipments"].remove(shipment)
+            lines = {p["id"]: p for p in order["_products"]}
+            for it in shipment["items"]:
+                lines[it["order_product_id"]]["quantity_shipped"] -= it["quantity"]
+            order["items_shipped"] = sum(p["quantity_shipped"] for p in order["_products"])
+            return Response(204)
+        return v2_error(405, "Method Not Allowed")

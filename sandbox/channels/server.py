@@ -26,7 +26,15 @@ RECEIVED_BODY_LIMIT = 1_000_000  # keep giant bodies out of the log; the size is
 
 
 class Faults:
-    """``latency_ms``, ``down`` and one-shot ``fail_next`` answers; guarded by its own lock."""
+    """``latency_ms``, ``down`` and one-shot ``fail_next`` answers; guarded by its own lock.
+
+    A ``fail_next`` item matches a call by ``path_contains`` (default: any), and optionally
+    ``method`` and ``body_contains`` (a substring of the raw request body, e.g. the name of a
+    GraphQL mutation). By default it answers ``status``/``body``/``headers`` instead of the
+    platform. ``after: true`` lets the platform handle the call first (the write happens) and
+    then replaces its answer; ``drop: true`` sends no answer at all and closes the connection,
+    so the client sees a reset. ``after`` + ``drop`` is the lost answer of a write that happened.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -54,12 +62,19 @@ class Faults:
                     raise ValueError("fail_next must be a list of objects")
                 self.fail_next = [dict(i) for i in items]
 
-    def take(self, path: str) -> dict[str, Any] | None:
-        """First queued failure whose ``path_contains`` (default: any) matches ``path``."""
+    def take(self, path: str, method: str = "", body: bytes = b"") -> dict[str, Any] | None:
+        """First queued failure matching ``path_contains`` (default: any), ``method`` and
+        ``body_contains`` (both optional)."""
         with self._lock:
             for i, item in enumerate(self.fail_next):
-                if str(item.get("path_contains") or "") in path:
-                    return self.fail_next.pop(i)
+                if str(item.get("path_contains") or "") not in path:
+                    continue
+                if item.get("method") and str(item["method"]).upper() != method.upper():
+                    continue
+                needle = str(item.get("body_contains") or "").encode()
+                if needle and needle not in body:
+                    continue
+                return self.fail_next.pop(i)
             return None
 
 
@@ -130,14 +145,13 @@ class Handler(BaseHTTPRequestHandler):
         faults = si.faults.to_dict()
         if faults["latency_ms"]:
             time.sleep(faults["latency_ms"] / 1000.0)
+        injected = None if faults["down"] else si.faults.take(split.path, req.method, body)
+        answer: str = ""  # "" = the platform's own answer, else "injected" / "dropped"
         if faults["down"]:
             resp = Response(503, {"errors": "Service Unavailable"}, {"Retry-After": "1"}, op="down")
-        elif (injected := si.faults.take(split.path)) is not None:
-            status = int(injected.get("status", 500))
-            headers = {str(k): str(v) for k, v in (injected.get("headers") or {}).items()}
-            resp = Response(
-                status, injected.get("body", {"errors": "Injected failure"}), headers, op="injected"
-            )
+        elif injected is not None and not injected.get("after"):
+            resp = self._injected(injected)
+            answer = "dropped" if injected.get("drop") else "injected"
         else:
             try:
                 resp = si.platform.handle(req)
@@ -145,9 +159,16 @@ class Handler(BaseHTTPRequestHandler):
                 resp = Response(
                     500, {"errors": f"stand-in error: {type(exc).__name__}: {exc}"}, op="error"
                 )
+            if injected is not None:
+                # The call was handled (a write happened); only its answer is lost or replaced.
+                answer = "dropped" if injected.get("drop") else "injected"
+                if not injected.get("drop"):
+                    replaced = self._injected(injected)
+                    replaced.write, replaced.op = resp.write, resp.op
+                    resp = replaced
         st = si.store
         st.count(resp.op or f"{req.method} {req.path}")
-        st.count_status(resp.status)
+        st.count_status(resp.status if answer != "dropped" else "dropped")
         if resp.write:
             try:
                 parsed: Any = json.loads(body) if body else None
@@ -163,9 +184,22 @@ class Handler(BaseHTTPRequestHandler):
                     "body": parsed if len(body) <= RECEIVED_BODY_LIMIT else None,
                     "size": len(body),
                     "ts": time.time(),
+                    **({"answer": answer} if answer else {}),
                 }
             )
+        if answer == "dropped":
+            # No status line at all: the client sees the connection closed under it.
+            self.close_connection = True
+            return
         self._send(resp)
+
+    @staticmethod
+    def _injected(item: dict[str, Any]) -> Response:
+        status = int(item.get("status", 500))
+        headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
+        return Response(
+            status, item.get("body", {"errors": "Injected failure"}), headers, op="injected"
+        )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
@@ -186,6 +220,9 @@ class Handler(BaseHTTPRequestHandler):
             if name == "received" and req.method == "GET":
                 with si.store.lock:
                     return Response(200, copy.deepcopy(si.store.received))
+            if name == "deliveries" and req.method == "GET":
+                with si.store.lock:
+                    return Response(200, copy.deepcopy(si.store.extra.get("deliveries", [])))
             if name == "reset" and req.method == "POST":
                 si.reset()
                 return Response(200, {"status": "reset"})

@@ -2,6 +2,13 @@
 legacy REST inventory endpoints, ``orders.json`` (the REST Order resource, cursor-paged) and
 ``webhooks.json`` (webhook subscriptions, in memory).
 
+Fulfilment follows the fulfillment-order model: a seeded order gets one fulfillment order per
+location its lines come from; ``fulfillmentCreate`` takes quantities from their line items,
+``fulfillmentTrackingInfoUpdate`` replaces a fulfillment's tracking, ``fulfillmentEventCreate``
+records a carrier status. Like the app-config subscription of a real app, ``webhook_url`` /
+``webhook_secret`` (config) make the stand-in deliver ``fulfillments/create`` and
+``fulfillments/update`` to that URL, signed, in a background thread, when they happen.
+
 GraphQL answers go through ``graphql.Executor`` with the static ``SCHEMA`` below: the hub may
 select any listed field, in any shape, with aliases and fragments; anything else is an
 ``undefinedField`` error exactly where Shopify would give one. Throttling follows Shopify's
@@ -16,12 +23,14 @@ import copy
 import datetime as dt
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from . import graphql as gql
+from . import sender
 from .base import Request, Response, int_or_none, iso_utc
 from .ratelimit import LeakyBucket
 from .store import Item, Store
@@ -74,6 +83,40 @@ REST_THROTTLED = (
     "Reduce request rates to resume uninterrupted service."
 )
 VERSION_RE = re.compile(r"^/admin/api/(\d{4}-\d{2}|unstable)/(.+)$")
+FULFILLMENT_EVENT_STATUSES = (
+    "ATTEMPTED_DELIVERY",
+    "CARRIER_PICKED_UP",
+    "CONFIRMED",
+    "DELAYED",
+    "DELIVERED",
+    "FAILURE",
+    "IN_TRANSIT",
+    "LABEL_PRINTED",
+    "LABEL_PURCHASED",
+    "OUT_FOR_DELIVERY",
+    "READY_FOR_PICKUP",
+)
+UNFULFILLABLE = ("CLOSED", "CANCELLED", "INCOMPLETE", "ON_HOLD", "SCHEDULED")
+# A few companies of Shopify's supported list, with a link template: for these (exact spelling,
+# capitals included) Shopify builds the tracking URL itself; for any other company it keeps
+# only the URL it was given. The templates are the stand-in's, not Shopify's.
+CARRIER_LINKS = {
+    "UPS": "https://www.ups.com/track?tracknum={n}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={n}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={n}",
+    "DHL Express": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={n}",
+    "Canada Post": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{n}",
+    "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/{n}",
+    "Australia Post": "https://auspost.com.au/mypost/track/#/details/{n}",
+}
+# Error texts of fulfilment user errors. Shopify's exact wording is UNCONFIRMED
+# (LIFECYCLE.md §1.1, §7); these are plausible, stable strings the hub must not depend on.
+ERR_QUANTITY = "Invalid fulfillment order line item quantity requested."
+ERR_LOCATION = "All fulfillment orders must be assigned to the same location."
+ERR_ORDER = "All fulfillment orders must belong to the same order."
+ERR_TRACKING_MIXED = "Tracking info can have either number and url, or numbers and urls, not both."
+ERR_URL_WITHOUT_NUMBER = "A tracking url requires a tracking number."
+ERR_NO_FULFILLMENT = "Fulfillment does not exist."
 
 S = None  # scalar marker for readability in SCHEMA
 SCHEMA: gql.Schema = {
@@ -96,6 +139,8 @@ SCHEMA: gql.Schema = {
         "orderUpdate": "OrderUpdatePayload",
         "tagsAdd": "TagsAddPayload",
         "fulfillmentCreate": "FulfillmentCreatePayload",
+        "fulfillmentTrackingInfoUpdate": "FulfillmentTrackingInfoUpdatePayload",
+        "fulfillmentEventCreate": "FulfillmentEventCreatePayload",
     },
     "Shop": {"id": S, "name": S, "myshopifyDomain": S, "currencyCode": S, "ianaTimezone": S},
     "PageInfo": {"hasNextPage": S, "hasPreviousPage": S, "startCursor": S, "endCursor": S},
@@ -198,8 +243,11 @@ SCHEMA: gql.Schema = {
         "status": S,
         "createdAt": S,
         "updatedAt": S,
+        "assignedLocation": "FulfillmentOrderAssignedLocation",
         "lineItems": "FulfillmentOrderLineItemConnection",
+        "order": "Order",
     },
+    "FulfillmentOrderAssignedLocation": {"name": S, "location": "Location"},
     "FulfillmentOrderLineItem": {
         "id": S,
         "remainingQuantity": S,
@@ -210,14 +258,39 @@ SCHEMA: gql.Schema = {
     "Fulfillment": {
         "id": S,
         "legacyResourceId": S,
+        "name": S,
         "status": S,
+        "displayStatus": S,
         "createdAt": S,
+        "updatedAt": S,
+        "totalQuantity": S,
         "trackingInfo": "[FulfillmentTrackingInfo]",
+        "fulfillmentLineItems": "FulfillmentLineItemConnection",
+        "events": "FulfillmentEventConnection",
+        "location": "Location",
+        "order": "Order",
     },
     "FulfillmentTrackingInfo": {"company": S, "number": S, "url": S},
+    "FulfillmentLineItem": {"id": S, "quantity": S, "lineItem": "LineItem"},
+    "FulfillmentEvent": {
+        "id": S,
+        "status": S,
+        "happenedAt": S,
+        "createdAt": S,
+        "message": S,
+        "estimatedDeliveryAt": S,
+    },
     "OrderUpdatePayload": {"order": "Order", "userErrors": "[UserError]"},
     "TagsAddPayload": {"node": "Node", "userErrors": "[UserError]"},
     "FulfillmentCreatePayload": {"fulfillment": "Fulfillment", "userErrors": "[UserError]"},
+    "FulfillmentTrackingInfoUpdatePayload": {
+        "fulfillment": "Fulfillment",
+        "userErrors": "[UserError]",
+    },
+    "FulfillmentEventCreatePayload": {
+        "fulfillmentEvent": "FulfillmentEvent",
+        "userErrors": "[UserError]",
+    },
 }
 INTERFACES = {
     "Node": {
@@ -229,6 +302,7 @@ INTERFACES = {
         "Order",
         "FulfillmentOrder",
         "Fulfillment",
+        "FulfillmentEvent",
     }
 }
 for _conn, _node_type in (
@@ -240,6 +314,8 @@ for _conn, _node_type in (
     ("LineItemConnection", "LineItem"),
     ("FulfillmentOrderConnection", "FulfillmentOrder"),
     ("FulfillmentOrderLineItemConnection", "FulfillmentOrderLineItem"),
+    ("FulfillmentLineItemConnection", "FulfillmentLineItem"),
+    ("FulfillmentEventConnection", "FulfillmentEvent"),
 ):
     SCHEMA[_conn] = {
         "nodes": f"[{_node_type}]",
@@ -357,6 +433,11 @@ class Shopify:
         self.bucket = LeakyBucket(DEFAULT_BUCKET, DEFAULT_RESTORE)
         self.rest_bucket = LeakyBucket(REST_BUCKET, REST_LEAK)
         self.max_query_cost = MAX_QUERY_COST
+        # App-config webhook subscription (shopify.app.toml): one URL for every topic it fires.
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_delay_ms = 0.0
+        self._request_host = "standin.myshopify.com"  # set per GraphQL call, under the lock
 
     # -- control --------------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
@@ -369,6 +450,9 @@ class Shopify:
             "max_query_cost": self.max_query_cost,
             "rest_bucket_size": self.rest_bucket.size,
             "rest_leak_rate": self.rest_bucket.rate,
+            "webhook_url": self.webhook_url,
+            "webhook_secret": self.webhook_secret,
+            "webhook_delay_ms": self.webhook_delay_ms,
         }
 
     def configure(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -379,6 +463,12 @@ class Shopify:
         self.rest_bucket.configure(values.get("rest_bucket_size"), values.get("rest_leak_rate"))
         if "max_query_cost" in values:
             self.max_query_cost = int(values["max_query_cost"])
+        if "webhook_url" in values:
+            self.webhook_url = str(values["webhook_url"] or "")
+        if "webhook_secret" in values:
+            self.webhook_secret = str(values["webhook_secret"] or "")
+        if "webhook_delay_ms" in values:
+            self.webhook_delay_ms = max(0.0, float(values["webhook_delay_ms"] or 0))
         self.bucket.reset()
         self.rest_bucket.reset()
         return self.config()
@@ -393,14 +483,22 @@ class Shopify:
             oid = int(data.get("id") or st.new_order_id())
             lines: list[dict[str, Any]] = []
             for n, line in enumerate(data.get("line_items") or [], start=1):
+                location = int(line.get("location_id") or PRIMARY_LOCATION)
+                if location not in LOCATIONS:
+                    raise ValueError(
+                        f"unknown location_id {location}; use one of {list(LOCATIONS)}"
+                    )
                 lines.append(
                     {
                         "id": oid * 100 + n,
                         "sku": str(line.get("sku") or ""),
                         "quantity": int(line.get("quantity") or 1),
                         "title": str(line.get("title") or line.get("sku") or "Item"),
+                        "location_id": location,
                     }
                 )
+            # One fulfillment order per location the lines are assigned to, in line order.
+            locations = list(dict.fromkeys(ln["location_id"] for ln in lines)) or [PRIMARY_LOCATION]
             now = float(data.get("updated_at_ts") or time.time())
             order = {
                 "id": oid,
@@ -412,8 +510,9 @@ class Shopify:
                 "line_items": lines,
                 "fulfillment_orders": [
                     {
-                        "id": oid * 10 + 1,
+                        "id": oid * 10 + k,
                         "status": "OPEN",
+                        "location_id": loc,
                         "line_items": [
                             {
                                 "id": ln["id"] * 10 + 1,
@@ -422,8 +521,10 @@ class Shopify:
                                 "total": ln["quantity"],
                             }
                             for ln in lines
+                            if ln["location_id"] == loc
                         ],
                     }
+                    for k, loc in enumerate(locations, start=1)
                 ],
                 "fulfillments": [],
                 "created_at": now,
@@ -565,6 +666,13 @@ class Shopify:
                 {"id": ln["id"], "sku": ln["sku"], "quantity": ln["quantity"], "title": ln["title"]}
                 for ln in order["line_items"]
             ]
+        if order["fulfillments"]:
+            status = self._display_status(order)
+            out["fulfillment_status"] = {
+                "FULFILLED": "fulfilled",
+                "PARTIALLY_FULFILLED": "partial",
+            }.get(status)
+            out["fulfillments"] = [self._rest_fulfillment(order, f) for f in order["fulfillments"]]
         return out
 
     def _rest_orders(self, req: Request) -> Response:
@@ -756,6 +864,7 @@ class Shopify:
             return Response(200, body, op=op_key, write=is_write)
         try:
             with self.store.lock:
+                self._request_host = req.host
                 data: dict[str, Any] = {}
                 for f, _ in ex.fields(op.selections, root_type):
                     if f.name == "__typename":
@@ -912,19 +1021,20 @@ class Shopify:
             "inventoryLevel": level,
         }
 
-    def _order(self, order: dict[str, Any]) -> dict[str, Any]:
-        lines = {ln["id"]: ln for ln in order["line_items"]}
+    @staticmethod
+    def _line(ln: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "__typename": "LineItem",
+            "id": gid("LineItem", ln["id"]),
+            "sku": ln["sku"],
+            "name": ln["title"],
+            "title": ln["title"],
+            "quantity": ln["quantity"],
+            "currentQuantity": ln["quantity"],
+        }
 
-        def line(ln: dict[str, Any]) -> dict[str, Any]:
-            return {
-                "__typename": "LineItem",
-                "id": gid("LineItem", ln["id"]),
-                "sku": ln["sku"],
-                "name": ln["title"],
-                "title": ln["title"],
-                "quantity": ln["quantity"],
-                "currentQuantity": ln["quantity"],
-            }
+    def _fulfillment_order(self, order: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        lines = {ln["id"]: ln for ln in order["line_items"]}
 
         def fo_line(fl: dict[str, Any]) -> dict[str, Any]:
             return {
@@ -933,30 +1043,41 @@ class Shopify:
                 "remainingQuantity": fl["remaining"],
                 "totalQuantity": fl["total"],
                 "sku": lines[fl["line_item_id"]]["sku"],
-                "lineItem": lambda a: line(lines[fl["line_item_id"]]),
+                "lineItem": lambda a: self._line(lines[fl["line_item_id"]]),
             }
 
-        def fo(f: dict[str, Any]) -> dict[str, Any]:
-            return {
-                "__typename": "FulfillmentOrder",
-                "id": gid("FulfillmentOrder", f["id"]),
-                "status": f["status"],
-                "createdAt": iso_utc(order["created_at"]),
-                "updatedAt": iso_utc(order["updated_at"]),
-                "lineItems": connection(f["line_items"], lambda x: x["id"], fo_line),
-            }
+        return {
+            "__typename": "FulfillmentOrder",
+            "id": gid("FulfillmentOrder", f["id"]),
+            "status": f["status"],
+            "createdAt": iso_utc(order["created_at"]),
+            "updatedAt": iso_utc(order["updated_at"]),
+            "assignedLocation": {
+                "__typename": "FulfillmentOrderAssignedLocation",
+                "name": LOCATIONS[f["location_id"]],
+                "location": lambda a: self._location(f["location_id"]),
+            },
+            "lineItems": connection(f["line_items"], lambda x: x["id"], fo_line),
+            "order": lambda a: self._order(order),
+        }
 
-        remaining = sum(
-            fl["remaining"] for f in order["fulfillment_orders"] for fl in f["line_items"]
-        )
-        total = sum(fl["total"] for f in order["fulfillment_orders"] for fl in f["line_items"])
-        status = (
-            "FULFILLED"
-            if remaining == 0
-            else "PARTIALLY_FULFILLED"
-            if remaining < total
-            else "UNFULFILLED"
-        )
+    @staticmethod
+    def _display_status(order: dict[str, Any]) -> str:
+        rows = [fl for f in order["fulfillment_orders"] for fl in f["line_items"]]
+        remaining = sum(fl["remaining"] for fl in rows)
+        total = sum(fl["total"] for fl in rows)
+        if remaining == 0 and total:
+            return "FULFILLED"
+        return "PARTIALLY_FULFILLED" if remaining < total else "UNFULFILLED"
+
+    def _order(self, order: dict[str, Any]) -> dict[str, Any]:
+        def fulfillments(args: dict[str, Any]) -> list[dict[str, Any]]:
+            rows = order["fulfillments"]
+            first = args.get("first")
+            if isinstance(first, int):
+                rows = rows[:first]
+            return [self._fulfillment(order, f) for f in rows]
+
         return {
             "__typename": "Order",
             "id": gid("Order", order["id"]),
@@ -966,26 +1087,81 @@ class Shopify:
             "tags": sorted(order["tags"]),
             "createdAt": iso_utc(order["created_at"]),
             "updatedAt": iso_utc(order["updated_at"]),
-            "displayFulfillmentStatus": status,
+            "displayFulfillmentStatus": self._display_status(order),
             "displayFinancialStatus": order["financial_status"],
             "customAttributes": [
                 {"key": a.get("key"), "value": a.get("value")} for a in order["custom_attributes"]
             ],
-            "lineItems": connection(order["line_items"], lambda x: x["id"], line),
-            "fulfillmentOrders": connection(order["fulfillment_orders"], lambda x: x["id"], fo),
-            "fulfillments": [self._fulfillment(f) for f in order["fulfillments"]],
+            "lineItems": connection(order["line_items"], lambda x: x["id"], self._line),
+            "fulfillmentOrders": connection(
+                order["fulfillment_orders"],
+                lambda x: x["id"],
+                lambda f: self._fulfillment_order(order, f),
+            ),
+            "fulfillments": fulfillments,
         }
 
-    @staticmethod
-    def _fulfillment(f: dict[str, Any]) -> dict[str, Any]:
+    def _fulfillment(self, order: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        lines = {ln["id"]: ln for ln in order["line_items"]}
+
+        def tracking(args: dict[str, Any]) -> list[dict[str, Any]]:
+            rows = [dict(t) for t in f["tracking"]]
+            first = args.get("first")
+            return rows[:first] if isinstance(first, int) else rows
+
+        def line(x: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "__typename": "FulfillmentLineItem",
+                "id": gid("FulfillmentLineItem", x["id"]),
+                "quantity": x["quantity"],
+                "lineItem": lambda a: self._line(lines[x["line_item_id"]]),
+            }
+
+        def event(e: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "__typename": "FulfillmentEvent",
+                "id": gid("FulfillmentEvent", e["id"]),
+                "status": e["status"],
+                "happenedAt": e["happened_at"],
+                "createdAt": iso_utc(e["created_at"]),
+                "message": e["message"],
+                "estimatedDeliveryAt": e["estimated_delivery_at"],
+            }
+
         return {
             "__typename": "Fulfillment",
             "id": gid("Fulfillment", f["id"]),
             "legacyResourceId": str(f["id"]),
-            "status": "SUCCESS",
+            "name": f["name"],
+            "status": f["status"],
+            "displayStatus": f["display_status"],
             "createdAt": iso_utc(f["created_at"]),
-            "trackingInfo": [dict(t) for t in f["tracking"]],
+            "updatedAt": iso_utc(f["updated_at"]),
+            "totalQuantity": sum(x["quantity"] for x in f["lines"]),
+            "trackingInfo": tracking,
+            "fulfillmentLineItems": connection(f["lines"], lambda x: x["id"], line),
+            "events": connection(f["events"], lambda e: e["id"], event),
+            "location": lambda a: self._location(f["location_id"]),
+            "order": lambda a: self._order(order),
         }
+
+    def _find_fulfillment_order(
+        self, fo_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]] | tuple[None, None]:
+        for o in self.store.orders.values():
+            for f in o["fulfillment_orders"]:
+                if f["id"] == fo_id:
+                    return o, f
+        return None, None
+
+    def _find_fulfillment(
+        self, fid: int
+    ) -> tuple[dict[str, Any], dict[str, Any]] | tuple[None, None]:
+        for o in self.store.orders.values():
+            for f in o["fulfillments"]:
+                if f["id"] == fid:
+                    return o, f
+        return None, None
 
     @staticmethod
     def _match_item(item: Item, fieldname: str, value: str) -> bool:
@@ -1020,6 +1196,12 @@ class Shopify:
         if kind == "Order":
             order = st.orders.get(num)
             return self._order(order) if order else None
+        if kind == "FulfillmentOrder":
+            o, fo = self._find_fulfillment_order(num)
+            return self._fulfillment_order(o, fo) if o and fo else None
+        if kind == "Fulfillment":
+            o, ff = self._find_fulfillment(num)
+            return self._fulfillment(o, ff) if o and ff else None
         return None
 
     # -- root fields ----------------------------------------------------------------------------
@@ -1090,6 +1272,14 @@ class Shopify:
             return self._tags_add(args.get("id"), args.get("tags"))
         if name == "fulfillmentCreate":
             return self._fulfillment_create(args.get("fulfillment") or {})
+        if name == "fulfillmentTrackingInfoUpdate":
+            return self._tracking_update(
+                args.get("fulfillmentId"),
+                args.get("trackingInfoInput") or {},
+                bool(args.get("notifyCustomer")),
+            )
+        if name == "fulfillmentEventCreate":
+            return self._event_create(args.get("fulfillmentEvent") or {})
         raise gql.GraphQLError(f"Field '{name}' is not supported by this stand-in")
 
     # -- mutations ------------------------------------------------------------------------------
@@ -1332,108 +1522,286 @@ class Shopify:
         order["updated_at"] = time.time()
         return {"__typename": "TagsAddPayload", "node": self._order(order), "userErrors": []}
 
+    # -- fulfilment ------------------------------------------------------------------------------
+    @staticmethod
+    def _tracking_problem(t: dict[str, Any]) -> str | None:
+        """``number``+``url`` or ``numbers``+``urls``, never mixed; a URL needs a number."""
+        if not t:
+            return None
+        if (t.get("number") is not None and t.get("numbers") is not None) or (
+            t.get("url") is not None and t.get("urls") is not None
+        ):
+            return ERR_TRACKING_MIXED
+        if (t.get("url") and not t.get("number")) or (t.get("urls") and not t.get("numbers")):
+            return ERR_URL_WITHOUT_NUMBER
+        if (t.get("number") is not None and t.get("urls") is not None) or (
+            t.get("numbers") is not None and t.get("url") is not None
+        ):
+            return ERR_TRACKING_MIXED
+        return None
+
+    @staticmethod
+    def _tracking_rows(t: dict[str, Any]) -> list[dict[str, Any]]:
+        """What ``trackingInfo`` then lists: one row per number, the URL built for a company
+        of the supported list (exact spelling), else the URL given, else none."""
+        company = t.get("company")
+        if t.get("numbers") is not None:
+            numbers = [str(n) for n in t.get("numbers") or []]
+            urls = [str(u) for u in t.get("urls") or []]
+        elif t.get("number"):
+            numbers, urls = [str(t["number"])], [str(t["url"])] if t.get("url") else []
+        else:
+            numbers, urls = [], []
+        rows = []
+        for i, number in enumerate(numbers):
+            url = urls[i] if i < len(urls) else None
+            template = CARRIER_LINKS.get(str(company or ""))
+            if url is None and template:
+                url = template.format(n=number)
+            rows.append({"company": company, "number": number, "url": url})
+        if not rows and company:
+            rows.append({"company": company, "number": None, "url": None})
+        return rows
+
     def _fulfillment_create(self, data: dict[str, Any]) -> dict[str, Any]:
         st = self.store
         groups = data.get("lineItemsByFulfillmentOrder") or []
-        fail = {"__typename": "FulfillmentCreatePayload", "fulfillment": None}
-        if not groups:
+
+        def fail(message: str, field: list[str] | None = None) -> dict[str, Any]:
             return {
-                **fail,
-                "userErrors": [
-                    {
-                        "field": ["fulfillment"],
-                        "message": "Line items by fulfillment order must be present",
-                    }
-                ],
+                "__typename": "FulfillmentCreatePayload",
+                "fulfillment": None,
+                "userErrors": [{"field": field or ["fulfillment"], "message": message}],
             }
-        plan: list[tuple[dict[str, Any], int]] = []
+
+        if not groups:
+            return fail("Line items by fulfillment order must be present")
+        tracking = data.get("trackingInfo") or {}
+        problem = self._tracking_problem(tracking)
+        if problem:
+            return fail(problem, ["fulfillment", "trackingInfo"])
+        plan: dict[int, tuple[dict[str, Any], int]] = {}  # FO line id -> (line, quantity)
         owner: dict[str, Any] | None = None
-        for g in groups:
+        location: int | None = None
+        for n, g in enumerate(groups):
+            where = ["fulfillment", "lineItemsByFulfillmentOrder", str(n)]
             try:
                 _, fo_id = parse_gid(g.get("fulfillmentOrderId"), "FulfillmentOrder")
             except gql.GraphQLError as exc:
-                return {**fail, "userErrors": [{"field": ["fulfillment"], "message": exc.message}]}
-            found = next(
-                (
-                    (o, f)
-                    for o in st.orders.values()
-                    for f in o["fulfillment_orders"]
-                    if f["id"] == fo_id
-                ),
-                None,
-            )
-            if found is None:
-                return {
-                    **fail,
-                    "userErrors": [
-                        {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}
-                    ],
-                }
-            order, fo = found
-            owner = order
-            if fo["status"] == "CLOSED":
-                return {
-                    **fail,
-                    "userErrors": [
-                        {"field": ["fulfillment"], "message": "Fulfillment order is closed."}
-                    ],
-                }
+                return fail(exc.message, [*where, "fulfillmentOrderId"])
+            order, fo = self._find_fulfillment_order(fo_id)
+            if order is None or fo is None:
+                return fail("Fulfillment order does not exist.", [*where, "fulfillmentOrderId"])
+            if owner is not None and order is not owner:
+                return fail(ERR_ORDER, where)
+            if location is not None and fo["location_id"] != location:
+                return fail(ERR_LOCATION, where)
+            owner, location = order, fo["location_id"]
+            if fo["status"] in UNFULFILLABLE:
+                return fail(
+                    f"Fulfillment order {fo_id} has an unfulfillable status= "
+                    f"{fo['status'].lower()}.",
+                    where,
+                )
             wanted = g.get("fulfillmentOrderLineItems") or []
             if not wanted:
-                plan.extend((fl, fl["remaining"]) for fl in fo["line_items"] if fl["remaining"] > 0)
+                for fl in fo["line_items"]:
+                    if fl["remaining"] > 0:
+                        plan[fl["id"]] = (fl, fl["remaining"])
                 continue
             for w in wanted:
                 try:
                     _, fl_id = parse_gid(w.get("id"), "FulfillmentOrderLineItem")
                 except gql.GraphQLError as exc:
-                    return {
-                        **fail,
-                        "userErrors": [{"field": ["fulfillment"], "message": exc.message}],
-                    }
+                    return fail(exc.message, where)
                 fl = next((x for x in fo["line_items"] if x["id"] == fl_id), None)
-                qty = int(w.get("quantity") or 0)
-                if fl is None or qty <= 0 or qty > fl["remaining"]:
-                    return {
-                        **fail,
-                        "userErrors": [
-                            {
-                                "field": ["fulfillment"],
-                                "message": (
-                                    "Invalid fulfillment order line item quantity requested."
-                                ),
-                            }
-                        ],
-                    }
-                plan.append((fl, qty))
-        assert owner is not None
-        for fl, qty in plan:
+                qty = int_or_none(w.get("quantity")) or 0
+                already = plan[fl_id][1] if fl_id in plan else 0
+                if fl is None or qty <= 0 or already + qty > fl["remaining"]:
+                    return fail(ERR_QUANTITY, where)
+                plan[fl_id] = (fl, already + qty)
+        assert owner is not None and location is not None
+        if not plan:
+            return fail(ERR_QUANTITY)
+        for fl, qty in plan.values():
             fl["remaining"] -= qty
         for fo in owner["fulfillment_orders"]:
             if all(fl["remaining"] == 0 for fl in fo["line_items"]):
                 fo["status"] = "CLOSED"
             elif any(fl["remaining"] < fl["total"] for fl in fo["line_items"]):
                 fo["status"] = "IN_PROGRESS"
-        tracking = data.get("trackingInfo") or {}
         fid = st.extra["fulfillment_seq"] = st.extra.get("fulfillment_seq", 4_100_000_000) + 1
+        now = time.time()
+        line_seq = st.extra["fulfillment_line_seq"] = st.extra.get(
+            "fulfillment_line_seq", 9_900_000_000
+        )
+        lines = []
+        for fl, qty in plan.values():
+            line_seq += 1
+            lines.append({"id": line_seq, "line_item_id": fl["line_item_id"], "quantity": qty})
+        st.extra["fulfillment_line_seq"] = line_seq
         record = {
             "id": fid,
-            "created_at": time.time(),
-            "tracking": [
-                {
-                    "company": tracking.get("company"),
-                    "number": tracking.get("number"),
-                    "url": tracking.get("url"),
-                }
-            ]
-            if tracking
-            else [],
+            "name": f"{owner['name']}.{len(owner['fulfillments']) + 1}",
+            "status": "SUCCESS",
+            "display_status": "FULFILLED",
+            "created_at": now,
+            "updated_at": now,
+            "tracking": self._tracking_rows(tracking),
             "notify_customer": bool(data.get("notifyCustomer")),
+            "location_id": location,
+            "lines": lines,
+            "events": [],
             "id_key": str(uuid.uuid4()),
         }
         owner["fulfillments"].append(record)
-        owner["updated_at"] = time.time()
+        owner["updated_at"] = now
+        self._fire("fulfillments/create", self._rest_fulfillment(owner, record))
         return {
             "__typename": "FulfillmentCreatePayload",
-            "fulfillment": self._fulfillment(record),
+            "fulfillment": self._fulfillment(owner, record),
             "userErrors": [],
         }
+
+    def _tracking_update(
+        self, fulfillment_id: Any, tracking: dict[str, Any], notify: bool
+    ) -> dict[str, Any]:
+        """Replaces the tracking as a whole (Shopify's replace-vs-append is UNCONFIRMED)."""
+
+        def fail(message: str, field: list[str]) -> dict[str, Any]:
+            return {
+                "__typename": "FulfillmentTrackingInfoUpdatePayload",
+                "fulfillment": None,
+                "userErrors": [{"field": field, "message": message}],
+            }
+
+        _, fid = parse_gid(fulfillment_id, "Fulfillment")
+        order, record = self._find_fulfillment(fid)
+        if order is None or record is None:
+            return fail(ERR_NO_FULFILLMENT, ["fulfillmentId"])
+        problem = self._tracking_problem(tracking)
+        if problem:
+            return fail(problem, ["trackingInfoInput"])
+        record["tracking"] = self._tracking_rows(tracking)
+        record["updated_at"] = order["updated_at"] = time.time()
+        record["notify_customer"] = notify
+        self._fire("fulfillments/update", self._rest_fulfillment(order, record))
+        return {
+            "__typename": "FulfillmentTrackingInfoUpdatePayload",
+            "fulfillment": self._fulfillment(order, record),
+            "userErrors": [],
+        }
+
+    def _event_create(self, data: dict[str, Any]) -> dict[str, Any]:
+        status = str(data.get("status") or "")
+        if status not in FULFILLMENT_EVENT_STATUSES:
+            raise gql.GraphQLError(
+                "Variable $fulfillmentEvent of type FulfillmentEventInput! was provided invalid "
+                f'value for status (Expected "{status}" to be one of: '
+                f"{', '.join(FULFILLMENT_EVENT_STATUSES)})",
+                code="INVALID_VARIABLE",
+            )
+        _, fid = parse_gid(data.get("fulfillmentId"), "Fulfillment")
+        order, record = self._find_fulfillment(fid)
+        if order is None or record is None:
+            return {
+                "__typename": "FulfillmentEventCreatePayload",
+                "fulfillmentEvent": None,
+                "userErrors": [
+                    {"field": ["fulfillmentEvent", "fulfillmentId"], "message": ERR_NO_FULFILLMENT}
+                ],
+            }
+        st = self.store
+        eid = st.extra["fulfillment_event_seq"] = st.extra.get("fulfillment_event_seq", 0) + 1
+        now = time.time()
+        event = {
+            "id": 5_300_000_000 + eid,
+            "status": status,
+            "happened_at": data.get("happenedAt") or iso_utc(now),
+            "created_at": now,
+            "message": data.get("message"),
+            "estimated_delivery_at": data.get("estimatedDeliveryAt"),
+        }
+        record["events"].append(event)
+        record["display_status"] = status
+        record["updated_at"] = now
+        return {
+            "__typename": "FulfillmentEventCreatePayload",
+            "fulfillmentEvent": {
+                "__typename": "FulfillmentEvent",
+                "id": gid("FulfillmentEvent", event["id"]),
+                "status": status,
+                "happenedAt": event["happened_at"],
+                "createdAt": iso_utc(now),
+                "message": event["message"],
+                "estimatedDeliveryAt": event["estimated_delivery_at"],
+            },
+            "userErrors": [],
+        }
+
+    # -- webhooks fired by the stand-in itself -------------------------------------------------
+    def _rest_fulfillment(self, order: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        """The REST Fulfillment resource, as ``fulfillments/*`` webhooks carry it."""
+        lines = {ln["id"]: ln for ln in order["line_items"]}
+        numbers = [t["number"] for t in f["tracking"] if t.get("number")]
+        urls = [t["url"] for t in f["tracking"] if t.get("url")]
+        company = next((t["company"] for t in f["tracking"] if t.get("company")), None)
+        last_event = f["events"][-1]["status"].lower() if f["events"] else None
+        return {
+            "id": f["id"],
+            "admin_graphql_api_id": gid("Fulfillment", f["id"]),
+            "order_id": order["id"],
+            "name": f["name"],
+            "status": str(f["status"]).lower(),
+            "service": "manual",
+            "created_at": iso_offset(f["created_at"]),
+            "updated_at": iso_offset(f["updated_at"]),
+            "location_id": f["location_id"],
+            "tracking_company": company,
+            "tracking_number": numbers[0] if numbers else None,
+            "tracking_numbers": numbers,
+            "tracking_url": urls[0] if urls else None,
+            "tracking_urls": urls,
+            "shipment_status": last_event,
+            "origin_address": {},
+            "receipt": {},
+            "line_items": [
+                {
+                    "id": x["line_item_id"],
+                    "admin_graphql_api_id": gid("LineItem", x["line_item_id"]),
+                    "sku": lines[x["line_item_id"]]["sku"],
+                    "title": lines[x["line_item_id"]]["title"],
+                    "quantity": x["quantity"],
+                    "fulfillment_status": "fulfilled",
+                }
+                for x in f["lines"]
+            ],
+        }
+
+    def _fire(self, topic: str, payload: dict[str, Any]) -> None:
+        """Deliver one webhook to the configured URL in the background, as Shopify does after
+        the change (never inside the API call). Every delivery is kept in ``deliveries``."""
+        if not self.webhook_url:
+            return
+        body, headers = sender.build_delivery(
+            "shopify", topic, payload, self.webhook_secret, shop_domain=self._request_host
+        )
+        entry: dict[str, Any] = {
+            "topic": topic,
+            "url": self.webhook_url,
+            "headers": headers,
+            "payload": payload,
+            "status": None,
+            "queued_at": time.time(),
+        }
+        self.store.extra.setdefault("deliveries", []).append(entry)
+        url, delay, lock = self.webhook_url, self.webhook_delay_ms / 1000.0, self.store.lock
+
+        def deliver() -> None:
+            if delay:
+                time.sleep(delay)
+            result = sender.post(url, body, headers, timeout=10.0)
+            with lock:
+                entry.update(result, sent_at=time.time())
+
+        threading.Thread(target=deliver, name=f"webhook {topic}", daemon=True).start()

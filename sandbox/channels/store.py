@@ -235,7 +235,7 @@ class Store:
         with self.lock:
             self.stats.calls[key] = self.stats.calls.get(key, 0) + 1
 
-    def count_status(self, status: int) -> None:
+    def count_status(self, status: int | str) -> None:
         with self.lock:
             self.stats.statuses[str(status)] = self.stats.statuses.get(str(status), 0) + 1
 

@@ -4,12 +4,18 @@ Auth is HTTP Basic with the consumer key/secret (or the ``consumer_key``/``consu
 query parameters WooCommerce accepts when a server strips ``Authorization``). Errors use the
 WordPress shape ``{code, message, data: {status}}``. Core WooCommerce has no rate limiting; the
 optional requests-per-second limiter stands for the host/WAF in front of a real store.
+
+The Shipment Tracking extension (``/wp-json/wc-shipment-tracking/v3/``) is switchable per store
+(config ``shipment_tracking``, off by default as on a core WooCommerce): off, its routes answer
+``404 rest_no_route`` like any unknown route; on, an order's tracking items can be listed, added,
+read and deleted. Items have no lines: the extension knows nothing of partial shipments.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import re
 import time
@@ -28,6 +34,36 @@ BATCH_LIMIT = (
 MAX_PER_PAGE = 100  # WordPress REST collection maximum
 WEBHOOK_STATUSES = ("active", "paused", "disabled")
 PREFIX = "/wp-json/wc/v3/"
+TRACKING_PREFIX = "/wp-json/wc-shipment-tracking/v3/"
+# The extension's predefined providers (country -> display name -> link template, ``%1$s`` = the
+# number). The display name is the API key. An excerpt: the full list and the exact spellings
+# are UNCONFIRMED (LIFECYCLE.md §1.2 names Australia Post, Fastway Couriers, bpost, Correios, ...).
+TRACKING_PROVIDERS: dict[str, dict[str, str]] = {
+    "Australia": {
+        "Australia Post": "https://auspost.com.au/mypost/track/#/details/%1$s",
+        "Fastway Couriers": "https://www.fastway.com.au/tools/track/?l=%1$s",
+    },
+    "Belgium": {"bpost": "https://track.bpost.cloud/btr/web/#/search?itemCode=%1$s"},
+    "Brazil": {"Correios": "https://rastreamento.correios.com.br/app/index.php?objeto=%1$s"},
+    "Canada": {
+        "Canada Post": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/%1$s",
+        "Purolator": "https://www.purolator.com/en/shipping/tracker?pin=%1$s",
+    },
+    "United Kingdom": {
+        "DHL": "https://www.dhl.com/en/express/tracking.html?AWB=%1$s",
+        "DPD.co.uk": "https://track.dpd.co.uk/parcels/%1$s",
+        "ParcelForce": "https://www.parcelforce.com/track-trace?trackNumber=%1$s",
+        "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/%1$s",
+        "TNT Express (consignment)": "https://www.tnt.com/express/en_gb/site/tracking.html?cons=%1$s",
+    },
+    "United States": {
+        "Fedex": "https://www.fedex.com/apps/fedextrack/?tracknumbers=%1$s",
+        "OnTrac": "https://www.ontrac.com/tracking/?number=%1$s",
+        "UPS": "https://www.ups.com/track?tracknum=%1$s",
+        "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels=%1$s",
+        "DHL US": "https://www.dhl.com/us-en/home/tracking.html?tracking-id=%1$s",
+    },
+}
 ORDER_STATUSES = {
     "pending",
     "processing",
@@ -55,20 +91,23 @@ class WooCommerce:
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.limiter = RequestsPerSecond(0)
+        self.shipment_tracking = False  # the Shipment Tracking extension is installed
 
     # -- control --------------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
         return {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
 
     def config(self) -> dict[str, Any]:
-        return {"rps": self.limiter.rps}
+        return {"rps": self.limiter.rps, "shipment_tracking": self.shipment_tracking}
 
     def configure(self, values: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(values) - {"rps"}
+        unknown = set(values) - {"rps", "shipment_tracking"}
         if unknown:
             raise ValueError(f"unknown woocommerce config keys: {sorted(unknown)}")
         if "rps" in values:
             self.limiter.configure(float(values["rps"] or 0))
+        if "shipment_tracking" in values:
+            self.shipment_tracking = bool(values["shipment_tracking"])
         return self.config()
 
     def reset_limits(self) -> None:
@@ -123,6 +162,7 @@ class WooCommerce:
                 "line_items": lines,
                 "meta_data": list(data.get("meta_data") or []),
                 "_notes": [],
+                "_trackings": [],
             }
             st.orders[oid] = order
             return {"id": oid}
@@ -153,10 +193,14 @@ class WooCommerce:
         return None
 
     def handle(self, req: Request) -> Response:
-        if not req.path.startswith(PREFIX):
-            return wc_error(
+        tracking = req.path.startswith(TRACKING_PREFIX) and self.shipment_tracking
+        if not req.path.startswith(PREFIX) and not tracking:
+            # WordPress matches routes before it looks at credentials.
+            resp = wc_error(
                 404, "rest_no_route", "No route was found matching the URL and request method."
             )
+            resp.op = "no_route"
+            return resp
         decision = self.limiter.hit()
         if not decision.allowed:
             self.store.throttled()
@@ -175,8 +219,10 @@ class WooCommerce:
         if denied is not None:
             denied.op = "unauthorized"
             return denied
-        route = req.path[len(PREFIX) :].rstrip("/")
-        resp = self._route(req, route)
+        if tracking:
+            resp = self._tracking_route(req, req.path[len(TRACKING_PREFIX) :].rstrip("/"))
+        else:
+            resp = self._route(req, req.path[len(PREFIX) :].rstrip("/"))
         resp.write = req.method != "GET"
         return resp
 
@@ -775,3 +821,112 @@ class WooCommerce:
             if order is None:
                 return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
             return Response(200, list(reversed(order["_notes"])))
+
+    # -- Shipment Tracking extension -----------------------------------------------------------
+    def _tracking_route(self, req: Request, route: str) -> Response:
+        """``orders/<id>/shipment-trackings`` (GET list, POST add), ``…/<tracking_id>`` (GET,
+        DELETE) and ``…/providers`` (GET)."""
+        parts = route.split("/")
+        m = req.method
+        no_route = wc_error(
+            404, "rest_no_route", "No route was found matching the URL and request method."
+        )
+        if len(parts) < 3 or parts[0] != "orders" or not parts[1].isdigit():
+            return self._with_op(no_route, "tracking:no_route")
+        if parts[2] != "shipment-trackings":
+            return self._with_op(no_route, "tracking:no_route")
+        oid = int(parts[1])
+        try:
+            body = req.json() if m in ("POST", "PUT") else None
+        except ValueError:
+            return wc_error(400, "rest_invalid_json", "Invalid JSON body passed.")
+        body = body if isinstance(body, dict) else {}
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if len(parts) == 4 and parts[3] == "providers" and m == "GET":
+                return self._with_op(
+                    Response(200, TRACKING_PROVIDERS), "GET shipment-trackings/providers"
+                )
+            op = f"{m} shipment-trackings" + ("/{id}" if len(parts) == 4 else "")
+            if order is None:
+                return self._with_op(
+                    wc_error(404, "woocommerce_rest_order_invalid_id", "Order ID is invalid."), op
+                )
+            items: list[dict[str, Any]] = order["_trackings"]
+            if len(parts) == 3 and m == "GET":
+                return self._with_op(
+                    Response(200, [self._tracking_json(oid, t) for t in items]), op
+                )
+            if len(parts) == 3 and m == "POST":
+                return self._with_op(self._add_tracking(oid, order, body), op)
+            if len(parts) == 4:
+                found = next((t for t in items if t["tracking_id"] == parts[3]), None)
+                if found is None:
+                    return self._with_op(
+                        wc_error(
+                            404,
+                            "woocommerce_rest_shipment_tracking_invalid_id",
+                            "Invalid tracking ID.",
+                        ),
+                        op,
+                    )
+                if m == "GET":
+                    return self._with_op(Response(200, self._tracking_json(oid, found)), op)
+                if m == "DELETE":
+                    items.remove(found)
+                    return self._with_op(Response(200, self._tracking_json(oid, found)), op)
+        return self._with_op(no_route, "tracking:no_route")
+
+    @staticmethod
+    def _provider_link(name: str) -> str | None:
+        for providers in TRACKING_PROVIDERS.values():
+            if name in providers:
+                return providers[name]
+        return None
+
+    def _add_tracking(self, oid: int, order: dict[str, Any], data: dict[str, Any]) -> Response:
+        number = str(data.get("tracking_number") or "").strip()
+        if not number:
+            return wc_error(
+                400,
+                "rest_missing_callback_param",
+                "Missing parameter(s): tracking_number",
+                params=["tracking_number"],
+            )
+        provider = str(data.get("tracking_provider") or "").strip()
+        custom = str(data.get("custom_tracking_provider") or "").strip()
+        template = self._provider_link(provider) if provider else None
+        if template is not None:
+            # Predefined provider: the extension builds the link, a given link is ignored.
+            custom, link = "", template.replace("%1$s", number)
+        else:
+            custom = custom or provider
+            provider = ""
+            link = str(data.get("custom_tracking_link") or "").replace("%1$s", number)
+        shipped = str(data.get("date_shipped") or "")[:10] or iso_naive(time.time())[:10]
+        seq = self.store.extra["tracking_seq"] = self.store.extra.get("tracking_seq", 0) + 1
+        item = {
+            "tracking_id": hashlib.md5(f"{oid}-{seq}-{number}".encode()).hexdigest(),
+            "tracking_provider": provider,
+            "custom_tracking_provider": custom,
+            "custom_tracking_link": link if custom else "",
+            "tracking_number": number,
+            "tracking_link": link,
+            "date_shipped": shipped,
+        }
+        order["_trackings"].append(item)
+        order["date_modified"] = order["date_modified_gmt"] = iso_naive(time.time())
+        return Response(201, self._tracking_json(oid, item))
+
+    @staticmethod
+    def _tracking_json(oid: int, item: dict[str, Any]) -> dict[str, Any]:
+        href = f"/wp-json/wc-shipment-tracking/v3/orders/{oid}/shipment-trackings"
+        return {
+            **item,
+            "tracking_provider": item["tracking_provider"] or item["custom_tracking_provider"],
+            "_links": {
+                "self": [{"href": f"{href}/{item['tracking_id']}"}],
+                "collection": [{"href": href}],
+                "up": [{"href": f"/wp-json/wc/v3/orders/{oid}"}],
+            },
+        }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import user_error, validation_error
+from .errors import ATTRIBUTE_ERROR, OdooError, user_error, validation_error
 from .orm import (
     COMPUTES,
     DISPLAY,
@@ -611,29 +611,173 @@ def so_sent(env: Env, model: str, ids: list[int]) -> bool:
     return True
 
 
+def create_delivery_line(env: Env, sid: int, carrier_id: int, price: float) -> int:
+    """sale.order._create_delivery_line: the carrier's product at ``price``, ``is_delivery``."""
+    carrier = env.must("delivery.carrier", carrier_id)
+    product = env.must("product.product", carrier["product_id"])
+    name = str(carrier.get("name") or "")
+    if product.get("description_sale"):
+        name = f"{name}: {product['description_sale']}"
+    if carrier.get("free_over") and abs(price) < 0.005:
+        name += "\nFree Shipping"
+    lines = order_lines(env, sid)
+    return env.create_one(
+        "sale.order.line",
+        {
+            "order_id": sid,
+            "product_id": carrier["product_id"],
+            "product_uom_qty": 1,
+            "price_unit": float(price),
+            "tax_id": [[6, 0, list(product.get("taxes_id") or [])]],
+            "is_delivery": True,
+            "sequence": (max(int(ln.get("sequence") or 0) for ln in lines) + 1) if lines else 10,
+            "name": name,
+        },
+    )
+
+
+def set_delivery_line(env: Env, sid: int, carrier_id: int, price: float) -> None:
+    """What sale.order.set_delivery_line does with a carrier *record*: replace the delivery
+    lines, set the order's carrier."""
+    for lid in list(env.s.referencing("sale.order.line", "order_id", sid)):
+        if env.table("sale.order.line")[lid].get("is_delivery"):
+            env.unlink("sale.order.line", [lid])
+    env.upd("sale.order", sid, {"carrier_id": carrier_id})
+    create_delivery_line(env, sid, carrier_id, price)
+
+
 @method("sale.order", "set_delivery_line")
 def so_set_delivery(env: Env, model: str, ids: list[int], carrier: Any, amount: Any) -> bool:
-    carrier_id = ids_arg(carrier)[0] if ids_arg(carrier) else None
-    rec = env.must("delivery.carrier", carrier_id or 0)
+    # Public, but it expects a delivery.carrier record: over RPC the id arrives as an int and
+    # Odoo 17 fails on carrier.id (transcript 13, #44).
     for sid in ids:
         env.must("sale.order", sid)
-        for lid in list(env.s.referencing("sale.order.line", "order_id", sid)):
-            if env.table("sale.order.line")[lid].get("is_delivery"):
-                env.unlink("sale.order.line", [lid])
-        env.upd("sale.order", sid, {"carrier_id": carrier_id})
-        env.create_one(
-            "sale.order.line",
-            {
-                "order_id": sid,
-                "product_id": rec["product_id"],
-                "product_uom_qty": 1,
-                "price_unit": float(amount or 0),
-                "is_delivery": True,
-                "sequence": 999,
-                "name": rec.get("name"),
-            },
-        )
+    if not isinstance(carrier, dict):
+        raise OdooError(ATTRIBUTE_ERROR, f"'{type(carrier).__name__}' object has no attribute 'id'")
     return True
+
+
+@compute("sale.order", "delivery_set")
+def _c_so_delivery_set(env: Env, rec: Record) -> bool:
+    return any(ln.get("is_delivery") for ln in order_lines(env, rec["id"]))
+
+
+@compute("sale.order", "shipping_weight")
+def _c_so_weight(env: Env, rec: Record) -> float:
+    total = 0.0
+    for ln in order_lines(env, rec["id"]):
+        product = env.rec("product.product", ln.get("product_id"))
+        goods = product and product.get("detailed_type") in ("product", "consu")
+        if goods and product and not ln.get("is_delivery"):
+            qty = float(ln.get("product_uom_qty") or 0)
+            total += qty * float(product.get("weight") or 0)
+    return total
+
+
+@method("sale.order", "action_open_delivery_wizard")
+def so_delivery_wizard(env: Env, model: str, ids: list[int]) -> dict[str, Any]:
+    order = env.must("sale.order", ids[0])
+    if env.ctx.get("carrier_recompute"):
+        name, carrier = "Update shipping cost", order.get("carrier_id")
+    else:
+        name = "Add a shipping method"
+        shipping = env.rec("res.partner", order.get("partner_shipping_id"))
+        carrier = (shipping or {}).get("property_delivery_carrier_id")
+        if not carrier and shipping is not None:
+            commercial = env.rec("res.partner", shipping.get("parent_id")) or shipping
+            carrier = commercial.get("property_delivery_carrier_id")
+    return {
+        "name": name,
+        "type": "ir.actions.act_window",
+        "view_mode": "form",
+        "res_model": "choose.delivery.carrier",
+        "view_id": 1129,
+        "views": [[1129, "form"]],
+        "target": "new",
+        "context": {
+            "default_order_id": order["id"],
+            "default_carrier_id": carrier or False,
+            "default_total_weight": _c_so_weight(env, order),
+        },
+    }
+
+
+@hook(PRE_CREATE, "choose.delivery.carrier")
+def _pre_choose_carrier(env: Env, vals: dict[str, Any]) -> dict[str, Any]:
+    # The onchange that prices the carrier does not run on create: delivery_price stays 0.0
+    # until update_price (transcript 13, #39).
+    if "total_weight" not in vals and vals.get("order_id"):
+        order = env.rec("sale.order", vals["order_id"])
+        vals["total_weight"] = _c_so_weight(env, order) if order else 0.0
+    return vals
+
+
+@compute("choose.delivery.carrier", "partner_id")
+def _c_choose_partner(env: Env, rec: Record) -> Any:
+    order = env.rec("sale.order", rec.get("order_id"))
+    return order.get("partner_id") if order else None
+
+
+@compute("choose.delivery.carrier", "currency_id")
+def _c_choose_currency(env: Env, rec: Record) -> Any:
+    order = env.rec("sale.order", rec.get("order_id"))
+    return order.get("currency_id") if order else None
+
+
+@compute("choose.delivery.carrier", "company_id")
+def _c_choose_company(env: Env, rec: Record) -> Any:
+    order = env.rec("sale.order", rec.get("order_id"))
+    return order.get("company_id") if order else None
+
+
+@compute("choose.delivery.carrier", "delivery_type")
+def _c_choose_type(env: Env, rec: Record) -> Any:
+    carrier = env.rec("delivery.carrier", rec.get("carrier_id"))
+    return carrier.get("delivery_type") if carrier else None
+
+
+def carrier_rate(env: Env, carrier_id: int, order_id: int) -> float:
+    """rate_shipment for the emulated providers: the fixed price (rules are not emulated), 0
+    above the "free over" amount."""
+    carrier = env.must("delivery.carrier", carrier_id)
+    order = env.must("sale.order", order_id)
+    if carrier.get("free_over"):
+        goods = sum(
+            line_amounts(env, ln)[0]
+            for ln in order_lines(env, order["id"])
+            if not ln.get("is_delivery")
+        )
+        if goods >= float(carrier.get("amount") or 0):
+            return 0.0
+    return float(carrier.get("fixed_price") or 0.0)
+
+
+@method("choose.delivery.carrier", "update_price")
+def choose_update_price(env: Env, model: str, ids: list[int]) -> dict[str, Any]:
+    wiz = env.must("choose.delivery.carrier", ids[0])
+    price = carrier_rate(env, wiz["carrier_id"], wiz["order_id"])
+    env.upd("choose.delivery.carrier", wiz["id"], {"delivery_price": price, "display_price": price})
+    return {
+        "name": "Add a shipping method",
+        "type": "ir.actions.act_window",
+        "view_mode": "form",
+        "res_model": "choose.delivery.carrier",
+        "res_id": wiz["id"],
+        "target": "new",
+    }
+
+
+@method("choose.delivery.carrier", "button_confirm")
+def choose_confirm(env: Env, model: str, ids: list[int]) -> None:
+    for wid in ids:
+        wiz = env.must("choose.delivery.carrier", wid)
+        price = float(wiz.get("delivery_price") or 0)
+        set_delivery_line(env, wiz["order_id"], wiz["carrier_id"], price)
+        env.upd(
+            "sale.order",
+            wiz["order_id"],
+            {"recompute_delivery_price": False, "delivery_message": wiz.get("delivery_message")},
+        )
 
 
 @method("sale.order.cancel", "action_cancel")

@@ -174,6 +174,11 @@ TEMPLATE_FIELDS: dict[str, Field] = {
     "active": boolean("Active", default=True),
     "description_sale": text("Sales Description"),
     "weight": flt("Weight"),
+    "tracking": sel(
+        "Tracking",
+        [("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "No Tracking")],
+        default="none",
+    ),
     "company_id": m2o("res.company", "Company"),
 }
 STOCK_QTY_FIELDS: dict[str, Field] = {
@@ -318,6 +323,7 @@ MODELS: list[Model] = [
             "credit": computed("monetary", "Total Receivable"),
             "company_id": m2o("res.company", "Company"),
             "property_product_pricelist": m2o("product.pricelist", "Pricelist"),
+            "property_delivery_carrier_id": m2o("delivery.carrier", "Delivery Method"),
             "user_ids": o2m("res.users", "partner_id", "Users"),
             "sale_order_ids": o2m("sale.order", "partner_id", "Sales Order"),
         },
@@ -638,6 +644,11 @@ MODELS: list[Model] = [
                 [("ask", "Ask"), ("always", "Always"), ("never", "Never")],
                 default="ask",
             ),
+            "return_picking_type_id": m2o("stock.picking.type", "Operation Type for Returns"),
+            "use_create_lots": boolean("Create New Lots/Serial Numbers", default=True),
+            "use_existing_lots": boolean("Use Existing Lots/Serial Numbers", default=True),
+            # stock_delivery: print the carrier's label when a delivery is validated.
+            "print_label": boolean("Print Label"),
             "active": boolean("Active", default=True),
             "company_id": m2o("res.company", "Company", default=1),
         },
@@ -694,7 +705,15 @@ MODELS: list[Model] = [
             "return_id": m2o("stock.picking", "Return of"),
             "carrier_id": m2o("delivery.carrier", "Carrier"),
             "carrier_tracking_ref": char("Tracking Reference"),
+            # Computed by the carrier's provider: false for fixed and rule-based carriers.
+            "carrier_tracking_url": computed("char", "Tracking URL"),
+            "delivery_type": computed(
+                "selection",
+                "Provider",
+                selection=[("fixed", "Fixed Price"), ("base_on_rule", "Based on Rules")],
+            ),
             "carrier_price": flt("Shipping Cost"),
+            "weight": computed("float", "Weight"),
             "date_done": dtime("Date of Transfer"),
             "scheduled_date": dtime("Scheduled Date"),
             "date_deadline": dtime("Deadline"),
@@ -707,7 +726,7 @@ MODELS: list[Model] = [
             "note": text("Notes"),
             "company_id": m2o("res.company", "Company", default=1),
             "user_id": m2o("res.users", "Responsible"),
-            "shipping_weight": flt("Weight for Shipping"),
+            "shipping_weight": computed("float", "Weight for Shipping"),
         },
         order="priority desc, scheduled_date asc, id desc",
     ),
@@ -729,6 +748,8 @@ MODELS: list[Model] = [
             "picking_type_id": m2o("stock.picking.type", "Operation Type"),
             "location_id": m2o("stock.location", "Source Location", required=True),
             "location_dest_id": m2o("stock.location", "Destination Location", required=True),
+            "location_usage": computed("selection", "Source Location Type"),
+            "location_dest_usage": computed("selection", "Destination Location Type"),
             "sale_line_id": m2o("sale.order.line", "Sale Line"),
             "move_line_ids": o2m("stock.move.line", "move_id", "Move Lines"),
             "origin_returned_move_id": m2o("stock.move", "Origin return move"),
@@ -750,10 +771,14 @@ MODELS: list[Model] = [
             "picking_id": m2o("stock.picking", "Transfer"),
             "product_id": m2o("product.product", "Product"),
             "quantity": flt("Quantity"),
+            "quantity_product_uom": computed("float", "Quantity in Product UoM"),
+            "product_uom_id": m2o("uom.uom", "Unit of Measure", default=1),
             "picked": boolean("Picked"),
+            "date": dtime("Date"),
             "location_id": m2o("stock.location", "From"),
             "location_dest_id": m2o("stock.location", "To"),
             "lot_id": m2o("stock.lot", "Lot/Serial Number"),
+            "lot_name": char("Lot/Serial Number Name"),
             "package_id": m2o("stock.quant.package", "Source Package"),
             "state": sel("Status", MOVE_STATES, default="draft"),
             "company_id": m2o("res.company", "Company", default=1),
@@ -767,6 +792,7 @@ MODELS: list[Model] = [
         {
             "name": char("Lot/Serial Number", required=True),
             "product_id": m2o("product.product", "Product", required=True),
+            "company_id": m2o("res.company", "Company", default=1),
         },
     ),
     Model("stock.quant.package", "Packages", {"name": char("Package Reference")}),
@@ -830,12 +856,47 @@ MODELS: list[Model] = [
                 [("fixed", "Fixed Price"), ("base_on_rule", "Based on Rules")],
                 default="fixed",
             ),
+            "integration_level": sel(
+                "Level of Integration",
+                [("rate", "Get Rate"), ("rate_and_ship", "Get Rate and Create Shipment")],
+                default="rate_and_ship",
+            ),
+            "invoice_policy": sel(
+                "Invoicing Policy",
+                [("estimated", "Estimated cost"), ("real", "Real cost")],
+                default="estimated",
+            ),
             "fixed_price": flt("Fixed Price"),
+            "free_over": boolean("Free if order amount is above"),
+            "amount": flt("Amount"),
             "product_id": m2o("product.product", "Delivery Product", required=True),
+            "sequence": integer("Sequence", default=10),
             "active": boolean("Active", default=True),
             "company_id": m2o("res.company", "Company"),
         },
         order="sequence, id",
+    ),
+    Model(
+        "choose.delivery.carrier",
+        "Delivery Carrier Selection Wizard",
+        {
+            "order_id": m2o("sale.order", "Order", required=True),
+            "partner_id": computed("many2one", "Partner", comodel="res.partner"),
+            "carrier_id": m2o("delivery.carrier", "Shipping Method", required=True),
+            "delivery_type": computed(
+                "selection",
+                "Delivery Type",
+                selection=[("fixed", "Fixed Price"), ("base_on_rule", "Based on Rules")],
+            ),
+            "delivery_price": flt("Delivery Price"),
+            "display_price": flt("Cost"),
+            "currency_id": computed("many2one", "Currency", comodel="res.currency"),
+            "company_id": computed("many2one", "Company", comodel="res.company"),
+            "delivery_message": text("Delivery Message"),
+            "total_weight": flt("Total Order Weight"),
+            "weight_uom_name": char("Weight UoM Name", default="kg"),
+        },
+        transient=True,
     ),
     Model(
         "sale.order",
@@ -884,6 +945,10 @@ MODELS: list[Model] = [
             "pricelist_id": m2o("product.pricelist", "Pricelist"),
             "currency_id": m2o("res.currency", "Currency"),
             "carrier_id": m2o("delivery.carrier", "Delivery Method"),
+            "delivery_set": computed("boolean", "Delivery Set"),
+            "recompute_delivery_price": boolean("Delivery cost should be recomputed"),
+            "delivery_message": char("Delivery Message"),
+            "shipping_weight": computed("float", "Shipping Weight"),
             "note": text("Terms and conditions"),
             "user_id": m2o("res.users", "Salesperson"),
             "company_id": m2o("res.company", "Company", default=1),
@@ -974,9 +1039,12 @@ MODELS: list[Model] = [
             "name": char("Model Description", required=True),
             "model": char("Model", required=True),
             "transient": boolean("Transient Model"),
+            "is_mail_thread": boolean("Has Mail Thread"),
             "field_id": o2m("ir.model.fields", "model_id", "Fields"),
         },
-        order="model",
+        # The mail module's order, not base's "model": searching several models by name gives
+        # the mail threads first (checked on a real 17).
+        order="is_mail_thread desc, name",
     ),
     Model(
         "ir.model.fields",
@@ -996,7 +1064,7 @@ MODELS: list[Model] = [
     ),
     Model(
         "ir.actions.server",
-        "Server Actions",
+        "Server Action",
         {
             "name": char("Action Name", required=True),
             "model_id": m2o("ir.model", "Model", required=True),
@@ -1042,6 +1110,7 @@ MODELS: list[Model] = [
             ),
             "trigger_field_ids": m2m("ir.model.fields", "Trigger Fields"),
             "action_server_ids": o2m("ir.actions.server", "base_automation_id", "Actions"),
+            "filter_pre_domain": text("Before Update Domain"),
             "filter_domain": text("Apply on"),
             "active": boolean("Active", default=True),
             "url": computed("char", "Webhook URL"),
@@ -1071,6 +1140,24 @@ MODELS: list[Model] = [
         extra={"order_fallback": "name"},
     ),
 ]
+
+# Models that inherit mail.thread in Odoo 17 (with sale, stock and account installed).
+MAIL_THREAD_MODELS = frozenset(
+    {
+        "account.journal",
+        "account.move",
+        "account.payment",
+        "account.tax",
+        "product.pricelist",
+        "product.product",
+        "product.template",
+        "res.company",
+        "res.partner",
+        "sale.order",
+        "stock.lot",
+        "stock.picking",
+    }
+)
 
 # Every model carries these, as in Odoo.
 COMMON_FIELDS: dict[str, Field] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .access import GROUPS
 from .orm import Env
-from .schema import REGISTRY
+from .schema import MAIL_THREAD_MODELS, REGISTRY
 from .stock import quant_create
 from .store import Store
 
@@ -255,7 +255,13 @@ def seed(store: Store, demo: bool = True) -> None:
 
     for mname, mdef in sorted(REGISTRY.items()):
         mid = new(
-            "ir.model", {"name": mdef.description, "model": mname, "transient": mdef.transient}
+            "ir.model",
+            {
+                "name": mdef.description,
+                "model": mname,
+                "transient": mdef.transient,
+                "is_mail_thread": mname in MAIL_THREAD_MODELS,
+            },
         )
         for fname, f in mdef.fields.items():
             new(
@@ -330,7 +336,7 @@ def _demo(
                     "stock.quant",
                     {"product_id": pid, "location_id": loc, "inventory_quantity_auto_apply": qty},
                 )
-    ship = env.create_one(
+    env.create_one(
         "product.product",
         {
             "name": "Shipping",
@@ -361,14 +367,28 @@ def _demo(
             "invoice_policy": "order",
         },
     )
-    for name, price in (
-        ("Standard Delivery", 9.95),
-        ("Express Delivery", 24.95),
-        ("Free Shipping", 0.0),
+    # Carriers with their own delivery products, as in Odoo's demo data ("[Delivery_007]
+    # Standard delivery"); SHIP stays the hub's fallback shipping product.
+    for code, name, price in (
+        ("Delivery_STD", "Standard Delivery", 9.95),
+        ("Delivery_EXP", "Express Delivery", 24.95),
+        ("Delivery_FREE", "Free Shipping", 0.0),
     ):
+        product = env.create_one(
+            "product.product",
+            {
+                "name": name,
+                "default_code": code,
+                "detailed_type": "service",
+                "list_price": price,
+                "invoice_policy": "order",
+                "sale_ok": False,
+                "taxes_id": [[6, 0, []]],
+            },
+        )
         env.create_one(
             "delivery.carrier",
-            {"name": name, "fixed_price": price, "product_id": ship, "delivery_type": "fixed"},
+            {"name": name, "fixed_price": price, "product_id": product, "delivery_type": "fixed"},
         )
 
     acme = env.create_one(

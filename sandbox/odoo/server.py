@@ -6,6 +6,7 @@ way they would on a multi-worker Odoo.
 
 from __future__ import annotations
 
+import ast
 import json
 import secrets
 import threading
@@ -207,7 +208,8 @@ class Sandbox:
             if meth in ("create", "write", "unlink")
             else "write"
         )
-        check_access(env, model, "read")
+        if meth != "check_access_rights":  # any user may ask what it may do (real 17)
+            check_access(env, model, "read")
         if operation != "read":
             check_access(env, model, operation)
         tracker = WebhookTracker(env) if operation != "read" else None
@@ -240,8 +242,9 @@ class WebhookTracker:
 
     def __init__(self, env: Env) -> None:
         self.env = env
-        self.rules: list[tuple[str, list[str], list[dict[str, Any]], dict[int, tuple[Any, ...]]]]
-        self.rules = []
+        self.rules: list[
+            tuple[str, list[str], list[dict[str, Any]], dict[int, tuple[Any, ...]], list[Any]]
+        ] = []
         autos = [
             a
             for a in env.table("base.automation").values()
@@ -253,11 +256,12 @@ class WebhookTracker:
             if model_rec is None or model_rec.get("model") not in REGISTRY:
                 continue
             model = str(model_rec["model"])
-            fields = [
+            names = [
                 str(env.table("ir.model.fields")[f]["name"])
                 for f in auto.get("trigger_field_ids") or []
                 if f in env.table("ir.model.fields")
-            ] or ["write_date"]
+            ]
+            fields = [f for f in names if f in REGISTRY[model].fields] or ["write_date"]
             actions = [
                 a
                 for a in env.table("ir.actions.server").values()
@@ -266,7 +270,8 @@ class WebhookTracker:
                 and a.get("webhook_url")
             ]
             if actions:
-                self.rules.append((model, fields, actions, self._snapshot(model, fields)))
+                domain = _literal_domain(auto.get("filter_domain"))
+                self.rules.append((model, fields, actions, self._snapshot(model, fields), domain))
 
     def _snapshot(self, model: str, fields: list[str]) -> dict[int, tuple[Any, ...]]:
         return {
@@ -276,26 +281,57 @@ class WebhookTracker:
 
     def finish(self) -> None:
         env = self.env
-        for model, fields, actions, before in self.rules:
+        for model, fields, actions, before, domain in self.rules:
             env.cache.clear()
             after = self._snapshot(model, fields)
-            for rid, values in after.items():
-                if before.get(rid) == values:
-                    continue
+            changed = [rid for rid, values in after.items() if before.get(rid) != values]
+            if changed and domain:
+                # The rule's "Apply on" domain, checked after the write (Odoo's filter_domain).
+                changed = sorted(env.search(model, [["id", "in", changed], *domain]))
+            for rid in changed:
                 rec = env.table(model)[rid]
                 for action in actions:
                     payload: dict[str, Any] = {
                         "_action": f"{action.get('name')}(#{action['id']})",
                         "_id": rid,
                         "_model": model,
-                        "id": rid,
                     }
                     for fid in action.get("webhook_field_ids") or []:
                         fdef = env.rec("ir.model.fields", fid)
                         if fdef is not None and fdef.get("name") in REGISTRY[model].fields:
-                            payload[str(fdef["name"])] = env.raw(model, rec, str(fdef["name"]))
+                            fname = str(fdef["name"])
+                            payload[fname] = _webhook_value(env, model, rec, fname)
+                    if action.get("webhook_field_ids"):
+                        payload["id"] = rid  # read() always returns the id
                     body = json.dumps(dict(sorted(payload.items()))).encode()
                     env.after_commit.append(_poster(str(action["webhook_url"]), body))
+
+
+def _literal_domain(text: Any) -> list[Any]:
+    """A rule's filter_domain ("[('state', '=', 'done')]", Python literals as Odoo stores it).
+    Anything that is not a plain literal (uid, context_today()...) is ignored."""
+    if not text or not isinstance(text, str):
+        return []
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return []
+
+    def lists(v: Any) -> Any:
+        return [lists(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+    return lists(value) if isinstance(value, (list, tuple)) else []
+
+
+def _webhook_value(env: Env, model: str, rec: dict[str, Any], fname: str) -> Any:
+    """A field as Odoo's webhook action sends it: ``read(fields, load=None)`` dumped with
+    ``default=str``: many2one as a bare id, false when empty, and datetimes through ``str()``,
+    so ``write_date`` keeps its microseconds (unlike read over RPC)."""
+    f = REGISTRY[model].fields[fname]
+    raw = env.raw(model, rec, fname)
+    if f.type == "datetime" and isinstance(raw, str) and raw:
+        return raw[:-7] if raw.endswith(".000000") else raw
+    return env.fmt(model, fname, raw, load=None)
 
 
 def _poster(url: str, body: bytes) -> Any:

@@ -564,17 +564,36 @@ def sync_move_line(env: Env, mid: int) -> None:
         "picking_id": move.get("picking_id"),
         "location_id": src,
         "location_dest_id": move.get("location_dest_id"),
+        "date": move.get("date") or now_str(),
     }
     if qty <= 0 and move.get("state") != "done":
         for line in lines:
             env.cache.clear()
             env.s.delete("stock.move.line", line)
         return
+    lot = _reserved_lot(env, move, src)
+    if lot and not (lines and env.table("stock.move.line")[lines[0]].get("lot_id")):
+        vals["lot_id"] = lot
     if lines:
         if any(env.table("stock.move.line")[lines[0]].get(k) != v for k, v in vals.items()):
             env.upd("stock.move.line", lines[0], vals)
     else:
         env.new_raw("stock.move.line", {"move_id": mid, "company_id": 1, **vals})
+
+
+def _reserved_lot(env: Env, move: Record, loc: Any) -> int | None:
+    """A lot-tracked product's move line takes the lot of a quant it reserves from (Odoo fills
+    ``lot_id`` at reservation, transcript 13); one lot per move line, no lot splitting."""
+    product = env.rec("product.product", move.get("product_id"))
+    if product is None or product.get("tracking") not in ("lot", "serial"):
+        return None
+    quants = env.table("stock.quant")
+    for q in sorted(env.s.referencing("stock.quant", "product_id", move["product_id"])):
+        quant = quants[q]
+        here = quant.get("location_id") == loc and quant.get("lot_id")
+        if here and float(quant.get("quantity") or 0) > 0:
+            return int(quant["lot_id"])
+    return None
 
 
 def set_move_quantity(env: Env, mid: int, qty: float) -> None:
@@ -1205,8 +1224,11 @@ def _post_wh(env: Env, rid: int, vals: dict[str, Any]) -> None:
             "warehouse_id": rid,
             "default_location_src_id": stock,
             "default_location_dest_id": customers,
+            "return_picking_type_id": in_type,
+            "print_label": True,
         },
     )
+    env.upd("stock.picking.type", in_type, {"return_picking_type_id": out_type})
     env.upd(
         "stock.warehouse",
         rid,
@@ -1218,3 +1240,46 @@ def _post_wh(env: Env, rid: int, vals: dict[str, Any]) -> None:
         },
     )
     env.cache.clear()
+
+
+# -- stock_delivery: weight, carrier, tracking URL -----------------------------------------
+def _move_weight(env: Env, move: Record) -> float:
+    product = env.rec("product.product", move.get("product_id"))
+    return float(move.get("product_uom_qty") or 0) * float((product or {}).get("weight") or 0)
+
+
+@compute("stock.picking", "weight", "shipping_weight")
+def _c_picking_weight(env: Env, rec: Record) -> float:
+    moves = env.table("stock.move")
+    return sum(
+        _move_weight(env, moves[m])
+        for m in env.s.referencing("stock.move", "picking_id", rec["id"])
+        if moves[m].get("state") != "cancel"
+    )
+
+
+@compute("stock.picking", "delivery_type")
+def _c_picking_delivery_type(env: Env, rec: Record) -> Any:
+    carrier = env.rec("delivery.carrier", rec.get("carrier_id"))
+    return carrier.get("delivery_type") if carrier else None
+
+
+@compute("stock.picking", "carrier_tracking_url")
+def _c_tracking_url(env: Env, rec: Record) -> Any:
+    # Fixed and rule-based carriers have no tracking link (Odoo answers false, transcript 13).
+    return None
+
+
+@compute("stock.move", "location_usage")
+def _c_move_src_usage(env: Env, rec: Record) -> Any:
+    return usage(env, rec.get("location_id")) or None
+
+
+@compute("stock.move", "location_dest_usage")
+def _c_move_dest_usage(env: Env, rec: Record) -> Any:
+    return usage(env, rec.get("location_dest_id")) or None
+
+
+@compute("stock.move.line", "quantity_product_uom")
+def _c_line_qty_uom(env: Env, rec: Record) -> float:
+    return float(rec.get("quantity") or 0)  # units of measure are not converted

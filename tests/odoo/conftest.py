@@ -133,3 +133,141 @@ def breaker_clock(monkeypatch: pytest.MonkeyPatch) -> BreakerClock:
     clock = BreakerClock()
     monkeypatch.setattr(protection, "_now", lambda: time.time() + clock.offset)
     return clock
+
+
+# --- recording transcripts from a live run -----------------------------------------------------
+# ODOO_RECORD_TRANSCRIPTS=<dir> with the live_odoo run: each test that asks for ``recorder`` and
+# calls ``recorder.start(name, title)`` writes every JSON-RPC exchange its client made to
+# <dir>/<name>.json, in the format of tests/data/odoo/transcripts (replayed against the sandbox
+# by tests/sandbox/test_transcript_replay.py). The password is written as "admin" (the sandbox's)
+# so a key never lands in the repository; server tracebacks are redacted as in the originals.
+
+RECORD_DIR = os.environ.get("ODOO_RECORD_TRANSCRIPTS", "")
+
+
+class _RecordingSession:
+    def __init__(self, real: Any, sink: list[dict[str, Any]], password: str) -> None:
+        self._real, self._sink, self._password = real, sink, password
+
+    def post(self, url: str, data: Any = None, **kw: Any) -> Any:
+        import json
+        import time as _time
+
+        started = _time.perf_counter()
+        response = self._real.post(url, data=data, **kw)
+        elapsed = round((_time.perf_counter() - started) * 1000, 2)
+        body = json.loads(data)
+        params = body.get("params", {})
+        args = params.get("args") or []
+        if params.get("method") == "execute_kw" and len(args) > 2:
+            args[2] = "admin" if args[2] == self._password else args[2]
+            label = f"{args[3]} {args[4]}" if len(args) > 4 else "execute_kw"
+        elif params.get("method") == "authenticate" and len(args) > 2:
+            args[2] = "admin" if args[2] == self._password else args[2]
+            label = "common authenticate"
+        else:
+            label = f"{params.get('service')} {params.get('method')}"
+        answer = response.json()
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("data"), dict):
+            debug = str(error["data"].get("debug") or "")
+            error["data"]["debug"] = (
+                f"[REDACTED by recorder: {len(debug)}-char Python server traceback]"
+            )
+        self._sink.append(
+            {
+                "label": label,
+                "request": {
+                    "method": "POST",
+                    "url": url,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": body,
+                },
+                "response": {
+                    "status": response.status_code,
+                    "headers": {"Content-Type": response.headers.get("Content-Type", "")},
+                    "body": answer,
+                },
+                "elapsed_ms": elapsed,
+            }
+        )
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+class Recorder:
+    def __init__(self, target: OdooTarget, client: OdooClient) -> None:
+        self.target, self.client = target, client
+        self.name = ""
+        self.title = ""
+        self.notes: list[str] = []
+        self.exchanges: list[dict[str, Any]] = []
+
+    def start(self, name: str, title: str) -> None:
+        """Record this test's exchanges as transcript ``name`` (live run with the env var)."""
+        if not (RECORD_DIR and self.target.live):
+            return
+        self.name, self.title = name, title
+        transport: Any = self.client.transport
+        real_http = transport._http
+        sink, password = self.exchanges, self.target.password
+        transport._http = lambda: _RecordingSession(real_http(), sink, password)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def save(self) -> None:
+        if not self.name:
+            return
+        import datetime as dt
+        import json
+        from pathlib import Path
+
+        version = next(
+            (
+                e["response"]["body"].get("result", {}).get("server_version")
+                for e in self.exchanges
+                if e["label"] == "common version"
+            ),
+            "",
+        )
+        for n, ex in enumerate(self.exchanges, 1):  # 1-based ids, as in the originals
+            ex["request"]["body"]["id"] = n
+            if isinstance(ex["response"]["body"], dict):
+                ex["response"]["body"]["id"] = n
+        out = {
+            "name": self.title,
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "server": self.target.url,
+            "db": self.target.db,
+            "odoo_version": f"{version} (community)" if version else "",
+            "standalone": True,
+            "recorded_by": "tests/odoo live_odoo run with ODOO_RECORD_TRANSCRIPTS: the calls the "
+            "hub's gateway makes, plus the warehouse's own steps",
+            "notes": self.notes,
+            "exchanges": self.exchanges,
+        }
+        path = Path(RECORD_DIR) / f"{self.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest, client: OdooClient) -> Any:
+    """Records the test's exchanges as a transcript (see RECORD_DIR); saved if it passed."""
+    target = request.getfixturevalue("odoo_sb" if "odoo_sb" in request.fixturenames else "odoo")
+    rec = Recorder(target, client)
+    yield rec
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.passed:
+        rec.save()

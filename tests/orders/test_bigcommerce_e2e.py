@@ -83,12 +83,18 @@ def test_bigcommerce_callback_fetches_the_order_and_makes_one_sale_order(
     )
     [so] = sale_orders(sb, ref)
     assert so["state"] == "sale" and so["client_order_ref"] == str(seeded["id"])
-    ids = product_ids(sb, ["SKU-001", "SKU-003"])
+    ids = product_ids(sb, ["SKU-001", "SKU-003", "SHIP"])
     lines = [
         (ln["product_id"][0], ln["product_uom_qty"], ln["price_unit"])
         for ln in order_lines(sb, so["order_line"])
     ]
-    assert lines == [(ids["SKU-001"], 2.0, 25.0), (ids["SKU-003"], 1.0, 12.5)]
+    # The order's shipping address carries its method ("Flat Rate", free here): a shipping line
+    # at 0 on the fallback product, as on the real platform's orders.
+    assert lines == [
+        (ids["SKU-001"], 2.0, 25.0),
+        (ids["SKU-003"], 1.0, 12.5),
+        (ids["SHIP"], 1.0, 0.0),
+    ]
     partner = sb.execute("res.partner", "read", [so["partner_id"][0]], ["email"])[0]
     assert partner["email"] == "ada@example.com"
     assert bc.stats()["calls"].get("GET v2/orders/{id}", 0) >= 1

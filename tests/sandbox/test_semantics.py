@@ -738,3 +738,112 @@ def test_user_passwords_are_never_sent_back(odoo_sandbox: OdooSandbox) -> None:
     assert row == {"id": 2, "login": "admin", "password": ""}
     ctx = odoo_sandbox.execute("res.users", "context_get")
     assert ctx["uid"] == 2 and ctx["lang"] == "en_US"
+
+
+# -- shipments: carriers, the delivery line, the picking hint (as a real Odoo 17 does) ------------
+def test_carrier_on_the_order_goes_to_the_picking_without_a_line(odoo_sandbox: OdooSandbox) -> None:
+    sb = odoo_sandbox
+    carriers = sb.execute(
+        "delivery.carrier", "search_read", [], fields=["name", "product_id", "integration_level"]
+    )
+    # every seeded carrier has its own delivery product, as in Odoo's demo data
+    assert len({c["product_id"][0] for c in carriers}) == len(carriers) == 3
+    express = next(c for c in carriers if c["name"] == "Express Delivery")
+    red = one(sb, "product.product", [["default_code", "=", "WIDGET-RED"]])
+    so = order(sb, red, 2, carrier_id=express["id"])
+    row = sb.execute("sale.order", "read", [so], ["delivery_set", "order_line"])[0]
+    assert row["delivery_set"] is False and len(row["order_line"]) == 1  # no line added
+    sb.execute("sale.order", "action_confirm", [so])
+    picking = sb.execute("sale.order", "read", [so], ["picking_ids"])[0]["picking_ids"][0]
+    got = sb.execute(
+        "stock.picking", "read", [picking], ["carrier_id", "carrier_tracking_url", "weight"]
+    )[0]
+    assert got["carrier_id"][0] == express["id"]
+    assert got["carrier_tracking_url"] is False and got["weight"] == 2.0
+    # set_delivery_line takes a carrier record: over RPC the id fails as it does in Odoo 17
+    failed = rpc(sb, "sale.order", "set_delivery_line", [so], express["id"], 5.0)
+    assert failed["error"]["data"]["name"] == "builtins.AttributeError"
+    assert failed["error"]["data"]["message"] == "'int' object has no attribute 'id'"
+
+
+def test_any_user_may_ask_its_rights(odoo_sandbox: OdooSandbox) -> None:
+    sb = odoo_sandbox
+    uid = sb.call("common", "authenticate", "hub", "integration", "integration", {})["result"]
+
+    def may(model: str, op: str) -> Any:
+        answer = rpc(
+            sb,
+            model,
+            "check_access_rights",
+            op,
+            uid=uid,
+            password="integration",
+            raise_exception=False,
+        )
+        return answer["result"]
+
+    # even on a model it may not read (check_access_rights itself needs no right)
+    assert may("base.automation", "create") is False
+    assert may("sale.order", "create") is True
+
+
+def test_picking_hint_fires_only_for_done_deliveries_with_microsecond_write_date(
+    odoo_sandbox: OdooSandbox, listener: tuple[str, list[dict[str, Any]]]
+) -> None:
+    sb = odoo_sandbox
+    url, bodies = listener
+    model = one(sb, "ir.model", [["model", "=", "stock.picking"]])
+    fields = {
+        f["name"]: f["id"]
+        for f in sb.execute(
+            "ir.model.fields",
+            "search_read",
+            [
+                ["model", "=", "stock.picking"],
+                ["name", "in", ["id", "name", "state", "carrier_tracking_ref", "write_date"]],
+            ],
+            fields=["name"],
+        )
+    }
+    sb.execute(
+        "base.automation",
+        "create",
+        {
+            "name": "Picking done",
+            "model_id": model,
+            "trigger": "on_create_or_write",
+            "trigger_field_ids": [[6, 0, [fields["state"], fields["carrier_tracking_ref"]]]],
+            "filter_domain": "[('state', '=', 'done'), ('picking_type_code', 'in', "
+            "['outgoing', 'dropship'])]",
+            "action_server_ids": [
+                [
+                    0,
+                    0,
+                    {
+                        "name": "POST",
+                        "model_id": model,
+                        "state": "webhook",
+                        "webhook_url": url,
+                        "webhook_field_ids": [[6, 0, list(fields.values())]],
+                    },
+                ]
+            ],
+        },
+    )
+    red = one(sb, "product.product", [["default_code", "=", "WIDGET-RED"]])
+    so = order(sb, red, 3)
+    sb.execute("sale.order", "action_confirm", [so])
+    picking = sb.execute("sale.order", "read", [so], ["picking_ids"])[0]["picking_ids"][0]
+    sb.execute("stock.picking", "write", [picking], {"carrier_tracking_ref": "NOT-YET"})
+    time.sleep(0.3)
+    assert bodies == []  # confirmed, then a tracking number on an open picking: filtered out
+    assert sb.execute("stock.picking", "button_validate", [picking]) is True
+    deadline = time.monotonic() + 5
+    while not bodies and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [body] = bodies
+    assert body["id"] == picking and body["state"] == "done"
+    assert body["carrier_tracking_ref"] == "NOT-YET"
+    assert len(body["write_date"]) in (19, 26)  # str(datetime): microseconds unless zero
+    read = sb.execute("stock.picking", "read", [picking], ["write_date"])[0]["write_date"]
+    assert body["write_date"][:19] == read  # read over RPC: whole seconds

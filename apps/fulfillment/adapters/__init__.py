@@ -51,6 +51,10 @@ class ShipmentToSend:
     notify_customer: bool
     final: bool  # every line of the order is now shipped (WooCommerce: `completed`)
     previous_result: dict[str, Any] = field(default_factory=dict)  # an earlier sync's result
+    # An earlier try of this sync may have reached the channel (the work row was tried before:
+    # a failed attempt, a crash, a requeue from the inbox). The adapter then reads before it
+    # writes. Adapters also keep their own mark in the shared cache, so False is safe too.
+    retry: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ Errors are the classified ones from apps.odoo.errors. Reads are retried inside t
 writes are not (see client.IDEMPOTENT_METHODS) and reach the task layer as TransientError.
 
 The methods live in one mixin per business area, each module naming the Odoo models and methods
-it calls: partners.py, catalog.py (products and stock), sales.py, pickings.py, returns.py,
-accounting.py (invoices and payments). base.py holds the shared helpers, constants and result
-types, and ``GatewayBase`` (the client). ``OdooGateway`` puts the areas together; import
+it calls: partners.py, catalog.py (products and stock), sales.py (and carriers), pickings.py,
+returns.py, accounting.py (invoices and payments), automation.py (the webhook rules behind the
+hints). base.py holds the shared helpers, constants and result types, and ``GatewayBase`` (the
+client). ``OdooGateway`` puts the areas together; import
 everything from this package, never from its modules.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from ..client import get_client
 from .accounting import AccountingGateway
+from .automation import AutomationGateway
 from .base import (
     ADDRESS_KEYS,
     CHUNK,
@@ -44,7 +46,13 @@ from .base import (
 )
 from .catalog import CatalogGateway
 from .partners import PartnersGateway
-from .pickings import PickingsGateway
+from .pickings import (
+    SHIPMENT_WEBHOOK_DOMAIN,
+    SHIPMENT_WEBHOOK_FIELDS,
+    SHIPMENT_WEBHOOK_TRIGGERS,
+    SHIPPING_TYPE_CODES,
+    PickingsGateway,
+)
 from .returns import ReturnsGateway
 from .sales import SalesGateway
 
@@ -54,7 +62,12 @@ __all__ = [
     "EMAIL_CHUNK",
     "PARTNER_FIELDS",
     "SALE_ORDER_REF_FIELD",
+    "SHIPMENT_WEBHOOK_DOMAIN",
+    "SHIPMENT_WEBHOOK_FIELDS",
+    "SHIPMENT_WEBHOOK_TRIGGERS",
+    "SHIPPING_TYPE_CODES",
     "AccountingGateway",
+    "AutomationGateway",
     "CatalogGateway",
     "GatewayBase",
     "OdooGateway",

@@ -1,8 +1,8 @@
 """Catalog: products, and stock (levels, quants, warehouses, changes, the stock webhook).
 
 Odoo calls: product.product: search_read, read, create; stock.quant: search_read;
-stock.move: search_read; stock.warehouse: search; ir.model: search; ir.model.fields:
-search_read; base.automation: search_read, create, write; ir.actions.server: read, write.
+stock.move: search_read; stock.warehouse: search; and the stock webhook rule through
+automation.py (ir.model, ir.model.fields, base.automation, ir.actions.server).
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import OdooConfigurationError
+from .automation import AutomationGateway
 from .base import (
-    GatewayBase,
     ProductLookup,
     StockChanges,
     StockLevel,
@@ -25,7 +24,7 @@ from .base import (
 )
 
 
-class CatalogGateway(GatewayBase):
+class CatalogGateway(AutomationGateway):
     """Products by SKU (check-before-create) and stock as Odoo computes it."""
 
     # --- products ------------------------------------------------------------------------------
@@ -190,68 +189,17 @@ class CatalogGateway(GatewayBase):
         trigger_fields: Sequence[str] = ("quantity", "reserved_quantity"),
         sent_fields: Sequence[str] = ("quantity", "reserved_quantity", "product_id", "location_id"),
     ) -> tuple[int, bool]:
-        """Install (or find) a base.automation rule that POSTs changed records to ``url``.
+        """Install (or find) the base.automation rule that POSTs changed quants to ``url``.
 
         The payload follows transcript 12 (Odoo 17 "Send Webhook Notification" server action).
-        Idempotent: a rule with the same name is reused, and its action's URL is updated when it
-        differs. Returns (automation id, created).
+        Idempotent (see ``AutomationGateway.webhook_rule_ensure``). Returns (automation id,
+        created).
         """
-        model_ids = self.client.call("ir.model", "search", [[["model", "=", model]]])
-        if not model_ids:
-            raise OdooConfigurationError(f"Odoo has no model {model} (is Inventory installed?)")
-        model_id = int(model_ids[0])
-        wanted = _unique([*trigger_fields, *sent_fields])
-        rows = self.client.call(
-            "ir.model.fields",
-            "search_read",
-            [[["model", "=", model], ["name", "in", wanted]]],
-            {"fields": ["name"]},
+        return self.webhook_rule_ensure(
+            name=name,
+            url=url,
+            model=model,
+            trigger_fields=trigger_fields,
+            sent_fields=sent_fields,
+            module_hint="Inventory (stock)",
         )
-        field_ids = {r["name"]: int(r["id"]) for r in rows}
-        missing = [f for f in wanted if f not in field_ids]
-        if missing:
-            raise OdooConfigurationError(f"{model} lacks fields {', '.join(missing)}")
-        found = self.client.call(
-            "base.automation",
-            "search_read",
-            [[["name", "=", name], ["model_id", "=", model_id]]],
-            {"fields": ["action_server_ids"], "context": {"active_test": False}},
-        )
-        if found:
-            rule = found[0]
-            action_ids = [int(a) for a in rule.get("action_server_ids") or []]
-            if action_ids:
-                actions = self.client.call(
-                    "ir.actions.server", "read", [action_ids, ["webhook_url"]]
-                )
-                stale = [a["id"] for a in actions if a.get("webhook_url") != url]
-                if stale:
-                    self.client.call("ir.actions.server", "write", [stale, {"webhook_url": url}])
-            self.client.call("base.automation", "write", [[rule["id"]], {"active": True}])
-            return int(rule["id"]), False
-        rule_id = self.client.call(
-            "base.automation",
-            "create",
-            [
-                {
-                    "name": name,
-                    "model_id": model_id,
-                    "trigger": "on_create_or_write",
-                    "trigger_field_ids": [[6, 0, [field_ids[f] for f in trigger_fields]]],
-                    "action_server_ids": [
-                        [
-                            0,
-                            0,
-                            {
-                                "name": f"{name}: POST to the hub",
-                                "model_id": model_id,
-                                "state": "webhook",
-                                "webhook_url": url,
-                                "webhook_field_ids": [[6, 0, [field_ids[f] for f in sent_fields]]],
-                            },
-                        ]
-                    ],
-                }
-            ],
-        )
-        return int(rule_id), True

@@ -1,9 +1,11 @@
-"""Pickings: the done-pickings poll, reading pickings with their moves, validation.
+"""Pickings: the done-pickings poll, reading pickings with their moves, validation, and the
+shipment hint (an automation rule that POSTs a picking when it is done).
 
 Odoo calls: stock.picking: search_read, read, write, button_validate, fields_get (through
-client.has_field); stock.move: search_read, write; product.product: read;
+client.fields_present); stock.move: search_read, write, fields_get; product.product: read;
 stock.backorder.confirmation: create, process, process_cancel_backorder;
-stock.immediate.transfer (Odoo 16): create, process.
+stock.immediate.transfer (Odoo 16): create, process; the shipment webhook rule through
+automation.py (ir.model, ir.model.fields, base.automation, ir.actions.server).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import OdooConfigurationError, OdooPermanentError
+from .automation import AutomationGateway
 from .base import (
-    GatewayBase,
     PickingPage,
     ValidateResult,
     _action_dict,
@@ -26,17 +28,38 @@ from .base import (
     m2o_id,
 )
 
+# Delivery types the shipment poll reads: "dropship" exists only with stock_dropshipping (17+);
+# searching for it without the module is harmless (checked on a real 17).
+SHIPPING_TYPE_CODES = ("outgoing", "dropship")
+# The field filter of the shipment hint rule (a Python-literal domain, as Odoo stores it).
+SHIPMENT_WEBHOOK_DOMAIN = (
+    "[('state', '=', 'done'), ('picking_type_code', 'in', ['outgoing', 'dropship'])]"
+)
+SHIPMENT_WEBHOOK_TRIGGERS = ("state", "carrier_tracking_ref")
+SHIPMENT_WEBHOOK_FIELDS = ("id", "name", "state", "carrier_tracking_ref", "write_date")
+# Read when the installed modules have them (stock_delivery; 17's related usages on moves).
+_OPTIONAL_PICKING_FIELDS = ("carrier_id", "carrier_tracking_ref", "carrier_tracking_url")
+_OPTIONAL_MOVE_FIELDS = ("location_usage", "location_dest_usage")
 
-class PickingsGateway(GatewayBase):
+
+class PickingsGateway(AutomationGateway):
     """Deliveries (and receipts) as plain dicts with their moves; validation without wizards."""
 
     def _has_tracking(self) -> bool:
         return self.client.has_field("stock.picking", "carrier_tracking_ref")
 
     def pickings_done_since(
-        self, *, cursor: str | None, limit: int = 200, picking_type_code: str = "outgoing"
+        self,
+        *,
+        cursor: str | None,
+        limit: int = 200,
+        picking_type_code: str | Sequence[str] = SHIPPING_TYPE_CODES,
     ) -> PickingPage:
         """Done pickings after ``cursor``, with their moves, carrier and tracking reference.
+
+        ``picking_type_code``: one code or several; by default deliveries and (where the
+        stock_dropshipping module is installed) drop-ship transfers. Each picking is the dict
+        described in ``_with_moves``.
 
         Three calls per page whatever its size (pickings, their moves, the moves' SKUs), one
         more when a whole page shares one second of ``write_date``. ``cursor`` is opaque
@@ -54,7 +77,10 @@ class PickingsGateway(GatewayBase):
         """
         if limit <= 0:
             raise ValueError("limit must be positive")
-        base: list[Any] = [["state", "=", "done"], ["picking_type_code", "=", picking_type_code]]
+        codes = (
+            [picking_type_code] if isinstance(picking_type_code, str) else list(picking_type_code)
+        )
+        base: list[Any] = [["state", "=", "done"], ["picking_type_code", "in", codes]]
         domain = base + (_after_cursor(cursor) if cursor else [])
         fields = self._picking_fields()
         rows = self.client.call(
@@ -89,7 +115,9 @@ class PickingsGateway(GatewayBase):
         return PickingPage(pickings=self._with_moves(rows), next_cursor=next_cursor)
 
     def pickings_read(self, *, picking_ids: Sequence[int]) -> list[dict[str, Any]]:
-        """Pickings with their moves, in three calls per 1,000 pickings (like the poll)."""
+        """Pickings by id (e.g. the ones a webhook hint named) with their moves, in three calls
+        per 1,000 pickings, like the poll; ids Odoo does not have are left out (``read`` of a
+        missing id returns nothing, transcript 10)."""
         out: list[dict[str, Any]] = []
         for part in chunked(_unique(picking_ids)):
             rows = self.client.call("stock.picking", "read", [part, self._picking_fields()])
@@ -103,18 +131,34 @@ class PickingsGateway(GatewayBase):
             "origin",
             "sale_id",
             "partner_id",
+            "picking_type_code",
             "date_done",
             "write_date",
             "backorder_id",
             "return_id",
             "move_ids",
         ]
-        if self._has_tracking():
-            fields += ["carrier_id", "carrier_tracking_ref"]
-        return fields
+        present = self.client.fields_present("stock.picking", _OPTIONAL_PICKING_FIELDS)
+        return fields + [f for f in _OPTIONAL_PICKING_FIELDS if f in present]
 
     def _with_moves(self, pickings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The pickings as the hub uses them: two more calls for any number of pickings (their
+        moves, the moves' SKUs), never one per picking.
+
+        Per picking: ``id``, ``name``, ``state``, ``origin`` (the sale order's name),
+        ``sale_id``, ``partner_id``, ``picking_type_code`` ("outgoing", "incoming", "internal",
+        "dropship"), ``date_done``, ``write_date`` (whole seconds), ``backorder_of`` (the
+        picking this one is the backorder of), ``return_of``, ``carrier_id`` and ``carrier``
+        (its name), ``tracking_ref`` (``carrier_tracking_ref``, None without stock_delivery),
+        ``tracking_url`` (computed by the carrier; None for fixed-price carriers),
+        ``dropship`` (a drop-ship transfer: type "dropship", or every move from a vendor
+        location straight to a customer) and ``moves``: ``move_id``, ``product_id``, ``sku``
+        (the product's ``default_code``), ``demand``, ``quantity`` (17/18 ``quantity``, 16
+        ``quantity_done``), ``done`` (the quantity when the move is done, else 0), ``state``,
+        ``sale_line_id``. Moves that Odoo moved to a backorder belong to the backorder.
+        """
         adapter = self.client.adapter
+        optional = self.client.fields_present("stock.move", _OPTIONAL_MOVE_FIELDS)
         move_fields = [
             "picking_id",
             "product_id",
@@ -122,6 +166,7 @@ class PickingsGateway(GatewayBase):
             "state",
             "sale_line_id",
             *adapter.move_fields(),
+            *[f for f in _OPTIONAL_MOVE_FIELDS if f in optional],
         ]
         moves: list[dict[str, Any]] = []
         for part in chunked([p["id"] for p in pickings]):
@@ -137,9 +182,11 @@ class PickingsGateway(GatewayBase):
             for row in self.client.call("product.product", "read", [part, ["default_code"]]):
                 skus[row["id"]] = falsy_none(row["default_code"])
         by_picking: dict[int, list[dict[str, Any]]] = {}
+        vendor_to_customer: dict[int, bool] = {}
         for m in moves:
             pid = m2o_id(m["product_id"]) or 0
-            by_picking.setdefault(m2o_id(m["picking_id"]) or 0, []).append(
+            picking_id = m2o_id(m["picking_id"]) or 0
+            by_picking.setdefault(picking_id, []).append(
                 {
                     "move_id": m["id"],
                     "product_id": pid,
@@ -152,9 +199,14 @@ class PickingsGateway(GatewayBase):
                     "sale_line_id": m2o_id(m.get("sale_line_id")),
                 }
             )
+            direct = m.get("location_usage") == "supplier" and (
+                m.get("location_dest_usage") == "customer"
+            )
+            vendor_to_customer[picking_id] = vendor_to_customer.get(picking_id, True) and direct
         out = []
         for p in pickings:
             carrier = p.get("carrier_id")
+            code = falsy_none(p.get("picking_type_code"))
             out.append(
                 {
                     "id": p["id"],
@@ -163,12 +215,16 @@ class PickingsGateway(GatewayBase):
                     "origin": falsy_none(p["origin"]),
                     "sale_id": m2o_id(p["sale_id"]),
                     "partner_id": m2o_id(p["partner_id"]),
+                    "picking_type_code": code,
                     "date_done": falsy_none(p["date_done"]),
                     "write_date": p["write_date"],
                     "backorder_of": m2o_id(p["backorder_id"]),
                     "return_of": m2o_id(p["return_id"]),
+                    "carrier_id": m2o_id(carrier),
                     "carrier": carrier[1] if isinstance(carrier, list) else None,
                     "tracking_ref": falsy_none(p.get("carrier_tracking_ref")),
+                    "tracking_url": falsy_none(p.get("carrier_tracking_url")) or None,
+                    "dropship": code == "dropship" or vendor_to_customer.get(p["id"], False),
                     "moves": by_picking.get(p["id"], []),
                 }
             )
@@ -240,3 +296,18 @@ class PickingsGateway(GatewayBase):
         nested = _action_dict(result)
         if nested is not None and nested.get("res_model") == "stock.backorder.confirmation":
             self._process_validate_wizard(nested, backorder=backorder)
+
+    def picking_webhook_ensure(self, *, name: str, url: str) -> tuple[int, bool]:
+        """Install (or find by ``name``) the shipment hint: an automation rule on stock.picking
+        that POSTs ``id, name, state, carrier_tracking_ref, write_date`` to ``url`` when a
+        delivery (or drop-ship) reaches done, and again when the tracking reference of a done
+        one changes. Needs base_automation and stock_delivery. Returns (id, created)."""
+        return self.webhook_rule_ensure(
+            name=name,
+            url=url,
+            model="stock.picking",
+            trigger_fields=SHIPMENT_WEBHOOK_TRIGGERS,
+            sent_fields=SHIPMENT_WEBHOOK_FIELDS,
+            filter_domain=SHIPMENT_WEBHOOK_DOMAIN,
+            module_hint=self.client.adapter.tracking_module,
+        )

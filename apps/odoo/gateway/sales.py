@@ -1,7 +1,8 @@
 """Sale orders: find, create (check-before-create), confirm, cancel, read, edit, unlock.
 
 Odoo calls: sale.order: search_read, read, create, write, action_confirm, action_cancel,
-action_unlock; sale.order.cancel: create, action_cancel; sale.order.line: search_read.
+action_unlock; sale.order.cancel: create, action_cancel; sale.order.line: search_read;
+delivery.carrier: read, search_read (the shipping methods an order can carry).
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ class SalesGateway(GatewayBase):
             for key in ("price_unit", "discount", "name"):
                 if line.get(key) is not None:
                     lv[key] = _num(line[key])
+            if line.get("is_delivery"):
+                # The order's shipping line (with carrier_id on the order; needs stock_delivery).
+                lv["is_delivery"] = True
             # Taxes as x2many commands ([[6, 0, ids]]), mapped by the caller; absent means
             # Odoo applies the product's own taxes.
             if line.get("tax_id") is not None:
@@ -111,8 +115,10 @@ class SalesGateway(GatewayBase):
 
         ``orders``: dicts with ``ref`` (the deterministic reference, e.g. "shop-1:1001"),
         ``partner_id``, optional ``partner_shipping_id``, ``partner_invoice_id``,
-        ``warehouse_id``, ``pricelist_id``, ``client_order_ref``, ``date_order``, ``note``, and
-        ``lines`` of {product_id, qty, price_unit?, discount?, name?}.
+        ``warehouse_id``, ``pricelist_id``, ``client_order_ref``, ``date_order``, ``note``,
+        ``carrier_id`` (a delivery.carrier: Odoo adds no line for it, transcript 13, and the
+        delivery picking inherits it), and ``lines`` of {product_id, qty, price_unit?,
+        discount?, name?, tax_id?, is_delivery?}.
         """
         refs = [o["ref"] for o in orders]
         if len(set(refs)) != len(refs) or not all(refs):
@@ -250,6 +256,8 @@ class SalesGateway(GatewayBase):
         for key in ("product_id", "price_unit", "discount", "name", "tax_id"):
             if line.get(key) is not None:
                 lv[key] = line[key] if key == "tax_id" else _num(line[key])
+        if line.get("is_delivery"):
+            lv["is_delivery"] = True
         return lv
 
     def sale_order_edit(
@@ -284,3 +292,35 @@ class SalesGateway(GatewayBase):
         """``action_unlock`` (a locked order can be neither edited nor cancelled)."""
         for part in chunked(_unique(order_ids)):
             self.client.call("sale.order", "action_unlock", [part])
+
+    def carriers_read(
+        self, *, carrier_ids: Sequence[int] | None = None
+    ) -> dict[int, dict[str, Any]]:
+        """id -> {id, name, product_id, delivery_type, active, company_id} of delivery.carrier
+        records: the given ids (archived ones included, absent ones left out) in one ``read``
+        per 1,000, or every active carrier in one ``search_read`` when ``carrier_ids`` is None.
+
+        ``product_id`` is the carrier's own delivery product, which the hub puts on the order's
+        shipping line. The model comes with stock_delivery (``delivery`` on 16); without it
+        Odoo answers "Object delivery.carrier doesn't exist" (an OdooConfigurationError).
+        """
+        fields = ["name", "product_id", "delivery_type", "active", "company_id"]
+        if carrier_ids is None:
+            rows = self.client.call(
+                "delivery.carrier", "search_read", [[]], {"fields": fields, "order": "id"}
+            )
+        else:
+            rows = []
+            for part in chunked(_unique(int(i) for i in carrier_ids)):
+                rows += self.client.call("delivery.carrier", "read", [part, fields])
+        return {
+            int(r["id"]): {
+                "id": int(r["id"]),
+                "name": r["name"],
+                "product_id": m2o_id(r.get("product_id")),
+                "delivery_type": falsy_none(r.get("delivery_type")),
+                "active": bool(r.get("active")),
+                "company_id": m2o_id(r.get("company_id")),
+            }
+            for r in rows
+        }
