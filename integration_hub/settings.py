@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "apps.inventory",
     "apps.events",
     "apps.fulfillment",
+    "apps.returns",
 ]
 
 MIDDLEWARE = [
