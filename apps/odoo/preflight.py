@@ -93,10 +93,15 @@ def access_needed(tracking_module: str) -> list[Access]:
         Access("stock.warehouse", ("read",), "warehouses", STOCK_USER),
         Access("stock.quant", ("read",), "stock levels", STOCK_USER),
         Access("stock.move", ("read",), "stock changes, shipped quantities", STOCK_USER),
-        Access("stock.picking", ("read",), "shipments", STOCK_USER),
+        Access("stock.picking", ("read", "write"), "shipments, return pickings", STOCK_USER),
+        Access("stock.return.picking", ("create",), "returns of a delivery", STOCK_USER),
         Access("sale.order", ("read", "create", "write"), "orders", SALES_USER),
-        Access("sale.order.line", ("read",), "order lines", SALES_USER),
+        Access(
+            "sale.order.line", ("read", "write"), "order lines, refunds before shipping", SALES_USER
+        ),
         Access("account.tax", ("read",), "mapped taxes", BILLING),
+        Access("account.move", ("read", "create", "write"), "invoices and credit notes", BILLING),
+        Access("account.move.reversal", ("create",), "full credit notes", BILLING),
         Access(
             "delivery.carrier", ("read",), "carriers on orders", INTERNAL, module=tracking_module
         ),

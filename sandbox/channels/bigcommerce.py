@@ -18,10 +18,13 @@ import datetime as dt
 import email.utils
 import math
 import re
+import threading
 import time
 import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from . import sender
 from .base import Request, Response, int_or_none, rfc2822
 from .ratelimit import FixedWindowQuota
 from .store import Item, Store
@@ -105,19 +108,35 @@ class BigCommerce:
         self.auth_token = auth_token
         self.store_hash = store_hash
         self.quota = FixedWindowQuota(DEFAULT_QUOTA, DEFAULT_WINDOW_MS)
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        # How long a refund POST takes (the payment call): a second refund of the same order
+        # arriving meanwhile is refused, as BigCommerce does not support concurrent refunds.
+        self.refund_processing_ms = 0.0
 
     # -- control --------------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
         return {"auth_token": self.auth_token, "store_hash": self.store_hash}
 
     def config(self) -> dict[str, Any]:
-        return {"quota": self.quota.quota, "window_ms": self.quota.window_ms}
+        return {
+            "quota": self.quota.quota,
+            "window_ms": self.quota.window_ms,
+            "webhook_url": self.webhook_url,
+            "webhook_secret": self.webhook_secret,
+            "refund_processing_ms": self.refund_processing_ms,
+        }
 
     def configure(self, values: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(values) - {"quota", "window_ms"}
+        unknown = set(values) - set(self.config())
         if unknown:
             raise ValueError(f"unknown bigcommerce config keys: {sorted(unknown)}")
         self.quota.configure(values.get("quota"), values.get("window_ms"))
+        for key in ("webhook_url", "webhook_secret"):
+            if key in values:
+                setattr(self, key, str(values[key] or ""))
+        if "refund_processing_ms" in values:
+            self.refund_processing_ms = max(0.0, float(values["refund_processing_ms"] or 0))
         return self.config()
 
     def reset_limits(self) -> None:
@@ -224,6 +243,11 @@ class BigCommerce:
                 "_products": products,
                 "_addresses": addresses,
                 "_shipments": [],
+                "_refunds": [],
+                "_refunding": False,
+                "_providers": list(data.get("payment_providers") or ["braintree"]),
+                "refunded_amount": money(0),
+                "store_credit_amount": money(0),
                 "_modified": now,
             }
             st.orders[oid] = order
@@ -420,6 +444,10 @@ class BigCommerce:
             return self._adjust(body, absolute=False)
         if parts[0] == "hooks":
             return self._hooks(req, parts, body)
+        if len(parts) >= 2 and parts[0] == "orders" and "payment_actions" in parts:
+            resp = self._payment_actions(req, parts, body)
+            if resp is not None:
+                return resp
         resp = problem(404, "Not Found")
         resp.op = f"{m} v3/{route}"
         return resp
@@ -842,3 +870,281 @@ class BigCommerce:
             order["items_shipped"] = sum(p["quantity_shipped"] for p in order["_products"])
             return Response(204)
         return v2_error(405, "Method Not Allowed")
+
+    # -- refunds (LIFECYCLE.md §2.3) ----------------------------------------------------------
+    def _payment_actions(self, req: Request, parts: list[str], body: Any) -> Response | None:
+        m = req.method
+        if parts[:2] == ["orders", "payment_actions"] and len(parts) == 4 and m == "GET":
+            rid = int_or_none(parts[3]) or 0
+            with self.store.lock:
+                for o in self.store.orders.values():
+                    for r in o.get("_refunds", []):
+                        if r["id"] == rid:
+                            return self._op(Response(200, {"data": r, "meta": {}}), "GET refund")
+            return self._op(problem(404, "Refund not found"), "GET refund")
+        oid = int_or_none(parts[1])
+        if oid is None or len(parts) != 4 or parts[2] != "payment_actions":
+            return None
+        action = parts[3]
+        op = f"{m} v3/orders/{{id}}/payment_actions/{action}"
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if order is None:
+                return self._op(problem(404, "Order not found"), op)
+            if action == "refunds" and m == "GET":
+                rows = list(order["_refunds"])
+                return self._op(Response(200, {"data": rows, "meta": {}}), op)
+            if action == "refund_quotes" and m == "POST":
+                quote = self._quote(order, body)
+                if isinstance(quote, Response):
+                    return self._op(quote, op)
+                return self._op(Response(201, {"data": quote, "meta": {}}), op)
+            if action != "refunds" or m != "POST":
+                return None
+            if order["_refunding"]:
+                # "Processing multiple concurrent refunds on the same order is not yet
+                # supported": status and wording UNCONFIRMED.
+                return self._op(
+                    problem(
+                        409,
+                        "A refund is already being processed for this order",
+                        {"order_id": "concurrent refunds are not supported"},
+                    ),
+                    op,
+                )
+            order["_refunding"] = True
+        try:
+            if self.refund_processing_ms:
+                time.sleep(self.refund_processing_ms / 1000.0)
+            with self.store.lock:
+                resp = self._refund(req, order, body)
+        finally:
+            with self.store.lock:
+                order["_refunding"] = False
+        return self._op(resp, op)
+
+    @staticmethod
+    def _op(resp: Response, op: str) -> Response:
+        resp.op = op
+        return resp
+
+    @staticmethod
+    def _dec(value: Any) -> Decimal:
+        try:
+            return Decimal(str(value if value not in (None, "") else 0)).quantize(
+                Decimal("0.01"), ROUND_HALF_UP
+            )
+        except InvalidOperation:
+            return Decimal("-1")
+
+    def _items_total(self, order: dict[str, Any], body: Any) -> tuple[Decimal, Decimal] | Response:
+        """(total, tax) of refund items; 422 for unknown items or more than is left."""
+        items = (body or {}).get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return problem(422, "The request body is invalid", {"items": "items are required"})
+        products = {p["id"]: p for p in order["_products"]}
+        total = tax = Decimal("0.00")
+        for n, it in enumerate(items):
+            kind = str(it.get("item_type") or "")
+            if kind == "PRODUCT":
+                p = products.get(int_or_none(it.get("item_id")) or 0)
+                qty = int_or_none(it.get("quantity")) or 0
+                left = p["quantity"] - p["quantity_refunded"] if p else 0
+                if p is None:
+                    return problem(422, "Invalid item", {f"items.{n}.item_id": "not found"})
+                if qty <= 0 or qty > left:
+                    return problem(
+                        422,
+                        "Refund quantity exceeds the refundable quantity",
+                        {f"items.{n}.quantity": f"at most {left}"},
+                    )
+                total += self._dec(p["price_inc_tax"]) * qty
+                tax += self._dec(p["price_tax"]) * qty
+            elif kind in ("SHIPPING", "HANDLING", "ORDER", "FEE"):
+                amount = self._dec(it.get("amount"))
+                if amount <= 0:
+                    return problem(422, "Invalid item", {f"items.{n}.amount": "must be positive"})
+                total += amount
+            else:
+                return problem(422, "Invalid item", {f"items.{n}.item_type": "unknown"})
+        left = self._dec(order["total_inc_tax"]) - self._dec(order["refunded_amount"])
+        if total > left:
+            return problem(
+                422,
+                "Refund amount exceeds the refundable amount",
+                {"amount": f"{total} is more than the {left} left to refund"},
+            )
+        return total, tax
+
+    def _quote(self, order: dict[str, Any], body: Any) -> dict[str, Any] | Response:
+        totals = self._items_total(order, body)
+        if isinstance(totals, Response):
+            return totals
+        total, tax = totals
+        methods = [
+            [
+                {
+                    "provider_id": p,
+                    "provider_description": p.title(),
+                    "amount": float(total),
+                    "offline": False,
+                    "offline_provider": False,
+                    "offline_reason": "",
+                }
+            ]
+            for p in order["_providers"]
+        ]
+        if order.get("customer_id"):
+            methods.append(
+                [
+                    {
+                        "provider_id": "storecredit",
+                        "provider_description": "Store Credit",
+                        "amount": float(total),
+                        "offline": False,
+                        "offline_provider": False,
+                        "offline_reason": "",
+                    }
+                ]
+            )
+        methods.append(
+            [
+                {
+                    "provider_id": "custom",
+                    "provider_description": "Manual refund",
+                    "amount": float(total),
+                    "offline": True,
+                    "offline_provider": True,
+                    "offline_reason": "Refund outside BigCommerce",
+                }
+            ]
+        )
+        return {
+            "order_id": order["id"],
+            "total_refund_amount": float(total),
+            "total_refund_tax_amount": float(tax),
+            "rounding": 0,
+            "adjustment": 0,
+            "is_tax_included": True,
+            "order_level_refund_amount": 0,
+            "refund_methods": methods,
+        }
+
+    def _refund(self, req: Request, order: dict[str, Any], body: Any) -> Response:
+        quote = self._quote(order, body)
+        if isinstance(quote, Response):
+            return quote
+        payments = (body or {}).get("payments") if isinstance(body, dict) else None
+        if not isinstance(payments, list) or not payments:
+            return problem(422, "The request body is invalid", {"payments": "required"})
+        given = sorted(
+            (str(p.get("provider_id")), self._dec(p.get("amount")), bool(p.get("offline")))
+            for p in payments
+        )
+        allowed = [
+            sorted(
+                (str(x["provider_id"]), self._dec(x["amount"]), bool(x["offline"])) for x in combo
+            )
+            for combo in quote["refund_methods"]
+        ]
+        if given not in allowed:
+            return problem(
+                422,
+                "Refund payment amounts must match a refund quote",
+                {"payments": "must equal one of the quote's refund_methods"},
+            )
+        if any(p[0] == "storecredit" for p in given) and not order.get("customer_id"):
+            return problem(422, "Unable to provide store credit for a guest customer")
+        st = self.store
+        rid = st.extra["refund_seq"] = st.extra.get("refund_seq", 0) + 1
+        pay_seq = st.extra.get("refund_payment_seq", 0)
+        out_payments = []
+        for provider, amount, offline in given:
+            pay_seq += 1
+            out_payments.append(
+                {
+                    "id": pay_seq,
+                    "provider_id": provider,
+                    "amount": float(amount),
+                    "offline": offline,
+                    "is_declined": False,
+                    "declined_message": "",
+                }
+            )
+        st.extra["refund_payment_seq"] = pay_seq
+        products = {p["id"]: p for p in order["_products"]}
+        items = []
+        for it in body["items"]:
+            qty = int_or_none(it.get("quantity")) or 0
+            if it.get("item_type") == "PRODUCT":
+                p = products[int(it["item_id"])]
+                p["quantity_refunded"] += qty
+                amount = self._dec(p["price_inc_tax"]) * qty
+                p["refund_amount"] = money(self._dec(p.get("refund_amount") or 0) + amount)
+                p["is_refunded"] = p["quantity_refunded"] >= p["quantity"]
+            else:
+                amount = self._dec(it.get("amount"))
+            items.append(
+                {
+                    "item_type": it.get("item_type"),
+                    "item_id": it.get("item_id"),
+                    "reason": it.get("reason") or "",
+                    "quantity": qty,
+                    "requested_amount": float(amount),
+                }
+            )
+        now = time.time()
+        total = Decimal(str(quote["total_refund_amount"])).quantize(Decimal("0.01"))
+        refund = {
+            "id": rid,
+            "order_id": order["id"],
+            "user_id": 0,
+            "created": dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": str((body or {}).get("reason") or ""),
+            "total_amount": float(total),
+            "total_tax": quote["total_refund_tax_amount"],
+            "uses_merchant_override_values": False,
+            "items": items,
+            "payments": out_payments,
+        }
+        order["_refunds"].append(refund)
+        refunded = self._dec(order["refunded_amount"]) + total
+        order["refunded_amount"] = money(refunded)
+        if any(p[0] == "storecredit" for p in given):
+            order["store_credit_amount"] = money(self._dec(order["store_credit_amount"]) + total)
+        status = 4 if refunded >= self._dec(order["total_inc_tax"]) else 14
+        order["status_id"] = status
+        order["status"] = order["custom_status"] = STATUSES[status]
+        order["_modified"] = now
+        order["date_modified"] = rfc2822(now)
+        self._fire(
+            "store/order/refund/created",
+            {"type": "order", "id": order["id"], "refund": {"refund_id": rid}},
+        )
+        return Response(201, {"data": refund, "meta": {}})
+
+    def _fire(self, scope: str, data: dict[str, Any]) -> None:
+        """Deliver one webhook to ``webhook_url`` in the background (Standard Webhooks keyed by
+        ``webhook_secret``, the thin envelope); listed at ``GET /__standin__/deliveries``."""
+        if not self.webhook_url:
+            return
+        body, headers = sender.build_delivery(
+            "bigcommerce", scope, data, self.webhook_secret, store_hash=self.store_hash
+        )
+        entry: dict[str, Any] = {
+            "topic": scope,
+            "url": self.webhook_url,
+            "headers": headers,
+            "payload": data,
+            "status": None,
+            "queued_at": time.time(),
+        }
+        self.store.extra.setdefault("deliveries", []).append(entry)
+        url, lock = self.webhook_url, self.store.lock
+
+        def deliver() -> None:
+            result = sender.post(url, body, headers, timeout=10.0)
+            with lock:
+                entry.update(result, sent_at=time.time())
+
+        threading.Thread(target=deliver, name=f"webhook {scope}", daemon=True).start()

@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import graphql as gql
@@ -117,6 +118,23 @@ ERR_ORDER = "All fulfillment orders must belong to the same order."
 ERR_TRACKING_MIXED = "Tracking info can have either number and url, or numbers and urls, not both."
 ERR_URL_WITHOUT_NUMBER = "A tracking url requires a tracking number."
 ERR_NO_FULFILLMENT = "Fulfillment does not exist."
+SHOP_CURRENCY = "USD"
+CENT = Decimal("0.01")
+# Refund / return user errors: Shopify's wording is UNCONFIRMED, like the fulfilment ones.
+ERR_REFUND_QUANTITY = "Quantity cannot refund more items than were purchased."
+ERR_REFUND_AMOUNT = "Refund amount {amount} is greater than net payment received {left}."
+ERR_REFUND_PARENT = "Parent transaction is not a successful sale or capture of this order."
+ERR_IDEMPOTENT_REQUIRED = "The @idempotent directive is required for this mutation."
+ERR_IDEMPOTENT_MISMATCH = "The idempotency key has already been used with different parameters."
+
+
+def _dec(value: Any) -> Decimal:
+    """Money as Decimal to the cent (the stand-in never keeps money in floats)."""
+    try:
+        return Decimal(str(value if value not in (None, "") else 0)).quantize(CENT, ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise gql.GraphQLError(f"Invalid money value {value!r}") from exc
+
 
 S = None  # scalar marker for readability in SCHEMA
 SCHEMA: gql.Schema = {
@@ -141,6 +159,12 @@ SCHEMA: gql.Schema = {
         "fulfillmentCreate": "FulfillmentCreatePayload",
         "fulfillmentTrackingInfoUpdate": "FulfillmentTrackingInfoUpdatePayload",
         "fulfillmentEventCreate": "FulfillmentEventCreatePayload",
+        "refundCreate": "RefundCreatePayload",
+        "returnRequest": "ReturnRequestPayload",
+        "returnApproveRequest": "ReturnApproveRequestPayload",
+        "returnDeclineRequest": "ReturnDeclineRequestPayload",
+        "returnProcess": "ReturnProcessPayload",
+        "returnClose": "ReturnClosePayload",
     },
     "Shop": {"id": S, "name": S, "myshopifyDomain": S, "currencyCode": S, "ianaTimezone": S},
     "PageInfo": {"hasNextPage": S, "hasPreviousPage": S, "startCursor": S, "endCursor": S},
@@ -229,6 +253,76 @@ SCHEMA: gql.Schema = {
         "lineItems": "LineItemConnection",
         "fulfillmentOrders": "FulfillmentOrderConnection",
         "fulfillments": "[Fulfillment]",
+        "currencyCode": S,
+        "presentmentCurrencyCode": S,
+        "totalReceivedSet": "MoneyBag",
+        "totalRefundedSet": "MoneyBag",
+        "transactions": "[OrderTransaction]",
+        "refunds": "[Refund]",
+        "returns": "ReturnConnection",
+    },
+    "MoneyV2": {"amount": S, "currencyCode": S},
+    "MoneyBag": {"shopMoney": "MoneyV2", "presentmentMoney": "MoneyV2"},
+    "OrderTransaction": {
+        "id": S,
+        "kind": S,
+        "status": S,
+        "gateway": S,
+        "test": S,
+        "createdAt": S,
+        "processedAt": S,
+        "amountSet": "MoneyBag",
+        "parentTransaction": "OrderTransaction",
+    },
+    "Refund": {
+        "id": S,
+        "legacyResourceId": S,
+        "createdAt": S,
+        "updatedAt": S,
+        "note": S,
+        "totalRefundedSet": "MoneyBag",
+        "refundLineItems": "RefundLineItemConnection",
+        "transactions": "OrderTransactionConnection",
+        "order": "Order",
+        "return": "Return",
+    },
+    "RefundLineItem": {
+        "id": S,
+        "quantity": S,
+        "restockType": S,
+        "restocked": S,
+        "lineItem": "LineItem",
+        "priceSet": "MoneyBag",
+        "subtotalSet": "MoneyBag",
+        "totalTaxSet": "MoneyBag",
+    },
+    "Return": {
+        "id": S,
+        "name": S,
+        "status": S,
+        "totalQuantity": S,
+        "order": "Order",
+        "returnLineItems": "ReturnLineItemTypeConnection",
+        "refunds": "RefundConnection",
+        "decline": "ReturnDecline",
+    },
+    "ReturnDecline": {"reason": S, "note": S},
+    "ReturnLineItemType": {
+        "id": S,
+        "quantity": S,
+        "processedQuantity": S,
+        "returnReason": S,
+        "returnReasonNote": S,
+        "customerNote": S,
+    },
+    "ReturnLineItem": {
+        "id": S,
+        "quantity": S,
+        "processedQuantity": S,
+        "returnReason": S,
+        "returnReasonNote": S,
+        "customerNote": S,
+        "fulfillmentLineItem": "FulfillmentLineItem",
     },
     "LineItem": {
         "id": S,
@@ -291,6 +385,13 @@ SCHEMA: gql.Schema = {
         "fulfillmentEvent": "FulfillmentEvent",
         "userErrors": "[UserError]",
     },
+    "RefundCreatePayload": {"refund": "Refund", "order": "Order", "userErrors": "[UserError]"},
+    "ReturnUserError": {"field": S, "message": S, "code": S},
+    "ReturnRequestPayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
+    "ReturnApproveRequestPayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
+    "ReturnDeclineRequestPayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
+    "ReturnProcessPayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
+    "ReturnClosePayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
 }
 INTERFACES = {
     "Node": {
@@ -303,7 +404,12 @@ INTERFACES = {
         "FulfillmentOrder",
         "Fulfillment",
         "FulfillmentEvent",
-    }
+        "OrderTransaction",
+        "Refund",
+        "Return",
+        "ReturnLineItem",
+    },
+    "ReturnLineItemType": {"ReturnLineItem"},
 }
 for _conn, _node_type in (
     ("ProductVariantConnection", "ProductVariant"),
@@ -316,6 +422,11 @@ for _conn, _node_type in (
     ("FulfillmentOrderLineItemConnection", "FulfillmentOrderLineItem"),
     ("FulfillmentLineItemConnection", "FulfillmentLineItem"),
     ("FulfillmentEventConnection", "FulfillmentEvent"),
+    ("OrderTransactionConnection", "OrderTransaction"),
+    ("RefundLineItemConnection", "RefundLineItem"),
+    ("RefundConnection", "Refund"),
+    ("ReturnConnection", "Return"),
+    ("ReturnLineItemTypeConnection", "ReturnLineItemType"),
 ):
     SCHEMA[_conn] = {
         "nodes": f"[{_node_type}]",
@@ -495,6 +606,9 @@ class Shopify:
                         "quantity": int(line.get("quantity") or 1),
                         "title": str(line.get("title") or line.get("sku") or "Item"),
                         "location_id": location,
+                        # Money (presentment currency): unit price and tax per unit.
+                        "price": _dec(line.get("price") or self._price_of(line.get("sku"))),
+                        "unit_tax": _dec(line.get("unit_tax") or 0),
                     }
                 )
             # One fulfillment order per location the lines are assigned to, in line order.
@@ -527,12 +641,36 @@ class Shopify:
                     for k, loc in enumerate(locations, start=1)
                 ],
                 "fulfillments": [],
+                "currency": str(data.get("currency") or "USD"),
+                "shipping": _dec(data.get("shipping") or 0),
+                "transactions": [],
+                "refunds": [],
+                "returns": [],
                 "created_at": now,
                 "updated_at": now,
                 # The REST order as given (prices, totals, addresses the stand-in does not
                 # model): orders.json answers it with the stand-in's ids and times on top.
                 "_source": copy.deepcopy(data),
             }
+            total = order["shipping"] + sum(
+                (ln["price"] + ln["unit_tax"]) * ln["quantity"] for ln in lines
+            )
+            # One successful SALE for the order's total (``transactions`` may replace it:
+            # ``[{kind, gateway, amount, status}]``, e.g. an AUTHORIZATION and a CAPTURE).
+            seeded_tx = data.get("transactions") or [
+                {"kind": "SALE", "gateway": str(data.get("gateway") or "bogus"), "amount": total}
+            ]
+            for tx in seeded_tx:
+                order["transactions"].append(
+                    self._new_transaction(
+                        str(tx.get("kind") or "SALE").upper(),
+                        str(tx.get("gateway") or "bogus"),
+                        _dec(tx.get("amount") if tx.get("amount") is not None else total),
+                        str(tx.get("status") or "SUCCESS").upper(),
+                        None,
+                        now,
+                    )
+                )
             st.orders[oid] = order
             return {"id": oid, "admin_graphql_api_id": gid("Order", oid), "name": order["name"]}
 
@@ -1099,6 +1237,19 @@ class Shopify:
                 lambda f: self._fulfillment_order(order, f),
             ),
             "fulfillments": fulfillments,
+            "currencyCode": SHOP_CURRENCY,
+            "presentmentCurrencyCode": order.get("currency", SHOP_CURRENCY),
+            "totalReceivedSet": self._money(order, self._received(order)),
+            "totalRefundedSet": self._money(order, self._refunded(order)),
+            "transactions": lambda a: [
+                self._transaction(order, t) for t in order.get("transactions", [])
+            ][: a.get("first") or None],
+            "refunds": lambda a: [self._refund(order, r) for r in order.get("refunds", [])][
+                : a.get("first") or None
+            ],
+            "returns": connection(
+                order.get("returns", []), lambda r: r["id"], lambda r: self._return(order, r)
+            ),
         }
 
     def _fulfillment(self, order: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
@@ -1202,6 +1353,16 @@ class Shopify:
         if kind == "Fulfillment":
             o, ff = self._find_fulfillment(num)
             return self._fulfillment(o, ff) if o and ff else None
+        if kind in ("Refund", "Return", "OrderTransaction"):
+            found = self._find_in_orders(kind, num)
+            if found is None:
+                return None
+            o, rec = found
+            if kind == "Refund":
+                return self._refund(o, rec)
+            if kind == "Return":
+                return self._return(o, rec)
+            return self._transaction(o, rec)
         return None
 
     # -- root fields ----------------------------------------------------------------------------
@@ -1280,6 +1441,14 @@ class Shopify:
             )
         if name == "fulfillmentEventCreate":
             return self._event_create(args.get("fulfillmentEvent") or {})
+        if name in ("refundCreate", "returnProcess"):
+            return self._idempotent(f, args, version, ex)
+        if name == "returnRequest":
+            return self._return_request(args.get("input") or {})
+        if name in ("returnApproveRequest", "returnDeclineRequest"):
+            return self._return_decide(name, args.get("input") or {})
+        if name == "returnClose":
+            return self._return_close(args.get("id"))
         raise gql.GraphQLError(f"Field '{name}' is not supported by this stand-in")
 
     # -- mutations ------------------------------------------------------------------------------
@@ -1738,6 +1907,660 @@ class Shopify:
             },
             "userErrors": [],
         }
+
+    # -- money, refunds and returns (the store lock is held) ------------------------------------
+    def _price_of(self, sku: Any) -> Decimal:
+        item = self.store.items.get(str(sku or ""))
+        return _dec(item.price if item else 0)
+
+    def _new_transaction(
+        self,
+        kind: str,
+        gateway: str,
+        amount: Decimal,
+        status: str,
+        parent: int | None,
+        now: float,
+    ) -> dict[str, Any]:
+        st = self.store
+        tid = st.extra["transaction_seq"] = st.extra.get("transaction_seq", 6_200_000_000) + 1
+        return {
+            "id": tid,
+            "kind": kind,
+            "gateway": gateway,
+            "amount": amount,
+            "status": status,
+            "parent_id": parent,
+            "created_at": now,
+        }
+
+    def _money(self, order: dict[str, Any], amount: Decimal) -> dict[str, Any]:
+        cur = order.get("currency", SHOP_CURRENCY)
+        return {
+            "__typename": "MoneyBag",
+            # One exchange rate of 1: the stand-in does not convert between currencies.
+            "shopMoney": {"__typename": "MoneyV2", "amount": str(amount), "currencyCode": cur},
+            "presentmentMoney": {
+                "__typename": "MoneyV2",
+                "amount": str(amount),
+                "currencyCode": cur,
+            },
+        }
+
+    @staticmethod
+    def _received(order: dict[str, Any]) -> Decimal:
+        return sum(
+            (
+                t["amount"]
+                for t in order.get("transactions", [])
+                if t["kind"] in ("SALE", "CAPTURE") and t["status"] == "SUCCESS"
+            ),
+            Decimal("0.00"),
+        )
+
+    @staticmethod
+    def _refunded(order: dict[str, Any], parent: int | None = None) -> Decimal:
+        return sum(
+            (
+                t["amount"]
+                for t in order.get("transactions", [])
+                if t["kind"] == "REFUND"
+                and t["status"] == "SUCCESS"
+                and (parent is None or t["parent_id"] == parent)
+            ),
+            Decimal("0.00"),
+        )
+
+    def _find_in_orders(self, kind: str, num: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        key = {"Refund": "refunds", "Return": "returns", "OrderTransaction": "transactions"}[kind]
+        for o in self.store.orders.values():
+            for rec in o.get(key, []):
+                if rec["id"] == num:
+                    return o, rec
+        return None
+
+    def _transaction(self, order: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+        parent = next((p for p in order["transactions"] if p["id"] == t["parent_id"]), None)
+        return {
+            "__typename": "OrderTransaction",
+            "id": gid("OrderTransaction", t["id"]),
+            "kind": t["kind"],
+            "status": t["status"],
+            "gateway": t["gateway"],
+            "test": True,
+            "createdAt": iso_utc(t["created_at"]),
+            "processedAt": iso_utc(t["created_at"]),
+            "amountSet": self._money(order, t["amount"]),
+            "parentTransaction": (lambda a: self._transaction(order, parent)) if parent else None,
+        }
+
+    def _refund(self, order: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+        lines = {ln["id"]: ln for ln in order["line_items"]}
+
+        def rli(x: dict[str, Any]) -> dict[str, Any]:
+            ln = lines[x["line_item_id"]]
+            return {
+                "__typename": "RefundLineItem",
+                "id": gid("RefundLineItem", x["id"]),
+                "quantity": x["quantity"],
+                "restockType": x["restock_type"],
+                "restocked": x["restock_type"] in ("RETURN", "CANCEL"),
+                "lineItem": lambda a: self._line(ln),
+                "priceSet": self._money(order, ln["price"]),
+                "subtotalSet": self._money(order, x["subtotal"]),
+                "totalTaxSet": self._money(order, x["tax"]),
+            }
+
+        txs = [t for t in order["transactions"] if t["id"] in r["transaction_ids"]]
+        ret = next((x for x in order["returns"] if x["id"] == r.get("return_id")), None)
+        return {
+            "__typename": "Refund",
+            "id": gid("Refund", r["id"]),
+            "legacyResourceId": str(r["id"]),
+            "createdAt": iso_utc(r["created_at"]),
+            "updatedAt": iso_utc(r["created_at"]),
+            "note": r["note"],
+            "totalRefundedSet": self._money(order, r["total"]),
+            "refundLineItems": connection(r["lines"], lambda x: x["id"], rli),
+            "transactions": connection(
+                txs, lambda t: t["id"], lambda t: self._transaction(order, t)
+            ),
+            "order": lambda a: self._order(order),
+            "return": (lambda a: self._return(order, ret)) if ret else None,
+        }
+
+    def _return(self, order: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+        def rli(x: dict[str, Any]) -> dict[str, Any]:
+            _, fl = self._fulfillment_line(order, x["fulfillment_line_item_id"])
+            lines = {ln["id"]: ln for ln in order["line_items"]}
+            return {
+                "__typename": "ReturnLineItem",
+                "id": gid("ReturnLineItem", x["id"]),
+                "quantity": x["quantity"],
+                "processedQuantity": x["processed"],
+                "returnReason": x["reason"],
+                "returnReasonNote": x["reason_note"],
+                "customerNote": x["customer_note"],
+                "fulfillmentLineItem": {
+                    "__typename": "FulfillmentLineItem",
+                    "id": gid("FulfillmentLineItem", fl["id"]),
+                    "quantity": fl["quantity"],
+                    "lineItem": lambda a: self._line(lines[fl["line_item_id"]]),
+                },
+            }
+
+        refunds = [x for x in order["refunds"] if x.get("return_id") == r["id"]]
+        return {
+            "__typename": "Return",
+            "id": gid("Return", r["id"]),
+            "name": r["name"],
+            "status": r["status"],
+            "totalQuantity": sum(x["quantity"] for x in r["lines"]),
+            "order": lambda a: self._order(order),
+            "returnLineItems": connection(r["lines"], lambda x: x["id"], rli),
+            "refunds": connection(refunds, lambda x: x["id"], lambda x: self._refund(order, x)),
+            "decline": (
+                {"__typename": "ReturnDecline", **r["decline"]} if r.get("decline") else None
+            ),
+        }
+
+    @staticmethod
+    def _fulfillment_line(
+        order: dict[str, Any], fl_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        for f in order["fulfillments"]:
+            for fl in f["lines"]:
+                if fl["id"] == fl_id:
+                    return f, fl
+        raise KeyError(fl_id)
+
+    def _idempotent(
+        self, f: gql.Field, args: dict[str, Any], version: str, ex: gql.Executor
+    ) -> dict[str, Any]:
+        """``refundCreate`` / ``returnProcess`` with ``@idempotent(key:)``: mandatory from
+        2026-04 (a runtime error without it, the schema does not say so); the same key with the
+        same input answers the original result without a second write; the same key with other
+        input is an error. Shopify's error code for both is UNCONFIRMED."""
+        idem = next((a for name, a in f.directives if name == "idempotent"), None)
+        raw = idem.get("key") if idem else None
+        key = gql.resolve_value(raw, ex.variables) if raw is not None else None
+        if key is None and (version == "unstable" or version >= "2026-04"):
+            raise gql.GraphQLError(ERR_IDEMPOTENT_REQUIRED, code="BAD_REQUEST", path=[f.key])
+        replays: dict[str, Any] = self.store.extra.setdefault("idempotency", {})
+        fingerprint = json.dumps({"field": f.name, "args": args}, sort_keys=True, default=str)
+        if key is not None and str(key) in replays:
+            seen = replays[str(key)]
+            if seen["fingerprint"] != fingerprint:
+                raise gql.GraphQLError(ERR_IDEMPOTENT_MISMATCH, code="BAD_REQUEST", path=[f.key])
+            return self._replay(seen)
+        if f.name == "refundCreate":
+            result, ref = self._refund_create(args.get("input") or {})
+        else:
+            result, ref = self._return_process(args.get("input") or {})
+        if key is not None:
+            replays[str(key)] = {"fingerprint": fingerprint, "result": result, "ref": ref}
+        return result
+
+    def _replay(self, seen: dict[str, Any]) -> dict[str, Any]:
+        """The first answer again, built from the current state of what it made."""
+        result: dict[str, Any] = dict(seen["result"])
+        ref = seen.get("ref")
+        if ref is not None:
+            kind, num = ref
+            found = self._find_in_orders(kind, num)
+            if found is not None:
+                o, rec = found
+                if kind == "Refund":
+                    result["refund"] = self._refund(o, rec)
+                    result["order"] = self._order(o)
+                else:
+                    result["return"] = self._return(o, rec)
+        return result
+
+    def _refund_create(self, data: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, int] | None]:
+        def fail(message: str, field: list[str]) -> tuple[dict[str, Any], None]:
+            return (
+                {
+                    "__typename": "RefundCreatePayload",
+                    "refund": None,
+                    "order": None,
+                    "userErrors": [{"field": field, "message": message}],
+                },
+                None,
+            )
+
+        try:
+            _, oid = parse_gid(data.get("orderId"), "Order")
+        except gql.GraphQLError as exc:
+            return fail(exc.message, ["orderId"])
+        order = self.store.orders.get(oid)
+        if order is None:
+            return fail("Order does not exist.", ["orderId"])
+        made = self._make_refund(order, data, fail)
+        if isinstance(made, tuple):
+            return made
+        return (
+            {
+                "__typename": "RefundCreatePayload",
+                "refund": self._refund(order, made),
+                "order": self._order(order),
+                "userErrors": [],
+            },
+            ("Refund", made["id"]),
+        )
+
+    def _make_refund(
+        self,
+        order: dict[str, Any],
+        data: dict[str, Any],
+        fail: Callable[[str, list[str]], tuple[dict[str, Any], None]],
+        return_id: int | None = None,
+    ) -> dict[str, Any] | tuple[dict[str, Any], None]:
+        """Validate and record one refund (lines, restock, transactions); all or nothing."""
+        lines = {ln["id"]: ln for ln in order["line_items"]}
+        refunded_qty: dict[int, int] = {}
+        for r in order["refunds"]:
+            for x in r["lines"]:
+                refunded_qty[x["line_item_id"]] = (
+                    refunded_qty.get(x["line_item_id"], 0) + x["quantity"]
+                )
+        plan = []
+        for n, w in enumerate(data.get("refundLineItems") or []):
+            where = ["refundLineItems", str(n)]
+            try:
+                _, lid = parse_gid(w.get("lineItemId"), "LineItem")
+            except gql.GraphQLError as exc:
+                return fail(exc.message, [*where, "lineItemId"])
+            ln = lines.get(lid)
+            qty = int_or_none(w.get("quantity")) or 0
+            restock = str(w.get("restockType") or "RETURN")
+            if restock not in ("RETURN", "CANCEL", "NO_RESTOCK"):
+                # LEGACY_RESTOCK "is not accepted when creating new refunds".
+                return fail(f"Restock type {restock} is not supported.", [*where, "restockType"])
+            already = refunded_qty.get(lid, 0) + sum(q for x, q, _ in plan if x["id"] == lid)
+            if ln is None or qty <= 0 or already + qty > ln["quantity"]:
+                return fail(ERR_REFUND_QUANTITY, [*where, "quantity"])
+            plan.append((ln, qty, restock))
+        tx_plan = []
+        for n, t in enumerate(data.get("transactions") or []):
+            where = ["transactions", str(n)]
+            if str(t.get("kind") or "").upper() != "REFUND":
+                return fail("Transaction kind must be refund.", [*where, "kind"])
+            try:
+                _, pid = parse_gid(t.get("parentId"), "OrderTransaction")
+            except gql.GraphQLError as exc:
+                return fail(exc.message, [*where, "parentId"])
+            parent = next((p for p in order["transactions"] if p["id"] == pid), None)
+            if (
+                parent is None
+                or parent["kind"] not in ("SALE", "CAPTURE")
+                or parent["status"] != "SUCCESS"
+            ):
+                return fail(ERR_REFUND_PARENT, [*where, "parentId"])
+            if t.get("gateway") and str(t["gateway"]) != parent["gateway"]:
+                return fail("Gateway does not match the parent transaction.", [*where, "gateway"])
+            amount = _dec(t.get("amount"))
+            left = (
+                parent["amount"]
+                - self._refunded(order, pid)
+                - sum((a for p, a in tx_plan if p["id"] == pid), Decimal("0.00"))
+            )
+            if amount <= 0 or (amount > left and not data.get("allowOverRefunding")):
+                return fail(ERR_REFUND_AMOUNT.format(amount=amount, left=left), [*where, "amount"])
+            tx_plan.append((parent, amount))
+        if not plan and not tx_plan:
+            return fail("A refund needs line items or transactions.", ["refundLineItems"])
+        st = self.store
+        now = time.time()
+        rid = st.extra["refund_seq"] = st.extra.get("refund_seq", 8_300_000_000) + 1
+        line_seq = st.extra.get("refund_line_seq", 8_400_000_000)
+        rec_lines = []
+        for ln, qty, restock in plan:
+            line_seq += 1
+            rec_lines.append(
+                {
+                    "id": line_seq,
+                    "line_item_id": ln["id"],
+                    "quantity": qty,
+                    "restock_type": restock,
+                    "subtotal": ln["price"] * qty,
+                    "tax": ln["unit_tax"] * qty,
+                }
+            )
+        st.extra["refund_line_seq"] = line_seq
+        tx_ids = []
+        for parent, amount in tx_plan:
+            tx = self._new_transaction(
+                "REFUND", parent["gateway"], amount, "SUCCESS", parent["id"], now
+            )
+            order["transactions"].append(tx)
+            tx_ids.append(tx["id"])
+        record = {
+            "id": rid,
+            "created_at": now,
+            "note": data.get("note"),
+            "notify": bool(data.get("notify")),
+            "lines": rec_lines,
+            "transaction_ids": tx_ids,
+            "total": sum((a for _, a in tx_plan), Decimal("0.00")),
+            "return_id": return_id,
+        }
+        order["refunds"].append(record)
+        received, refunded = self._received(order), self._refunded(order)
+        if refunded > 0:
+            order["financial_status"] = "REFUNDED" if refunded >= received else "PARTIALLY_REFUNDED"
+        order["updated_at"] = now
+        self._fire("refunds/create", self._rest_refund(order, record))
+        return record
+
+    def _rest_refund(self, order: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+        """The REST Refund resource, as ``refunds/create`` carries it (CHANNELS.md §1)."""
+        lines = {ln["id"]: ln for ln in order["line_items"]}
+        cur = order.get("currency", SHOP_CURRENCY)
+        txs = [t for t in order["transactions"] if t["id"] in r["transaction_ids"]]
+        return {
+            "id": r["id"],
+            "admin_graphql_api_id": gid("Refund", r["id"]),
+            "order_id": order["id"],
+            "created_at": iso_offset(r["created_at"]),
+            "processed_at": iso_offset(r["created_at"]),
+            "note": r["note"],
+            "restock": any(x["restock_type"] != "NO_RESTOCK" for x in r["lines"]),
+            "user_id": None,
+            "refund_line_items": [
+                {
+                    "id": x["id"],
+                    "line_item_id": x["line_item_id"],
+                    "location_id": lines[x["line_item_id"]]["location_id"]
+                    if x["restock_type"] != "NO_RESTOCK"
+                    else None,
+                    "quantity": x["quantity"],
+                    "restock_type": x["restock_type"].lower(),
+                    # Numbers, as in Shopify's own fixtures (CHANNELS.md: a known quirk).
+                    "subtotal": float(x["subtotal"]),
+                    "total_tax": float(x["tax"]),
+                    "subtotal_set": {
+                        "shop_money": {"amount": str(x["subtotal"]), "currency_code": cur},
+                        "presentment_money": {"amount": str(x["subtotal"]), "currency_code": cur},
+                    },
+                    "total_tax_set": {
+                        "shop_money": {"amount": str(x["tax"]), "currency_code": cur},
+                        "presentment_money": {"amount": str(x["tax"]), "currency_code": cur},
+                    },
+                    "line_item": {
+                        "id": x["line_item_id"],
+                        "admin_graphql_api_id": gid("LineItem", x["line_item_id"]),
+                        "sku": lines[x["line_item_id"]]["sku"],
+                        "quantity": lines[x["line_item_id"]]["quantity"],
+                        "price": str(lines[x["line_item_id"]]["price"]),
+                    },
+                }
+                for x in r["lines"]
+            ],
+            "transactions": [
+                {
+                    "id": t["id"],
+                    "admin_graphql_api_id": gid("OrderTransaction", t["id"]),
+                    "order_id": order["id"],
+                    "kind": "refund",
+                    "gateway": t["gateway"],
+                    "status": "success",
+                    "amount": str(t["amount"]),
+                    "currency": cur,
+                    "parent_id": t["parent_id"],
+                    "created_at": iso_offset(t["created_at"]),
+                }
+                for t in txs
+            ],
+            "order_adjustments": [],
+        }
+
+    # returns: request -> approve / decline -> process -> close (LIFECYCLE.md §2.1), minimal
+    def _return_fail(
+        self, typename: str, message: str, field: list[str], code: str = "INVALID"
+    ) -> dict[str, Any]:
+        return {
+            "__typename": typename,
+            "return": None,
+            "userErrors": [
+                {"__typename": "ReturnUserError", "field": field, "message": message, "code": code}
+            ],
+        }
+
+    def _return_request(self, data: dict[str, Any]) -> dict[str, Any]:
+        typename = "ReturnRequestPayload"
+        try:
+            _, oid = parse_gid(data.get("orderId"), "Order")
+        except gql.GraphQLError as exc:
+            return self._return_fail(typename, exc.message, ["input", "orderId"])
+        order = self.store.orders.get(oid)
+        if order is None:
+            return self._return_fail(
+                typename, "Order does not exist.", ["input", "orderId"], "NOT_FOUND"
+            )
+        in_returns: dict[int, int] = {}
+        for r in order["returns"]:
+            if r["status"] in ("DECLINED", "CANCELED"):
+                continue
+            for x in r["lines"]:
+                in_returns[x["fulfillment_line_item_id"]] = (
+                    in_returns.get(x["fulfillment_line_item_id"], 0) + x["quantity"]
+                )
+        st = self.store
+        seq = st.extra.get("return_line_seq", 8_600_000_000)
+        lines = []
+        for n, w in enumerate(data.get("returnLineItems") or []):
+            where = ["input", "returnLineItems", str(n)]
+            try:
+                _, fl_id = parse_gid(w.get("fulfillmentLineItemId"), "FulfillmentLineItem")
+                _, fl = self._fulfillment_line(order, fl_id)
+            except (gql.GraphQLError, KeyError):
+                return self._return_fail(
+                    typename, "Fulfillment line item does not exist.", where, "NOT_FOUND"
+                )
+            qty = int_or_none(w.get("quantity")) or 0
+            already = in_returns.get(fl_id, 0) + sum(
+                x["quantity"] for x in lines if x["fulfillment_line_item_id"] == fl_id
+            )
+            if qty <= 0 or already + qty > fl["quantity"]:
+                return self._return_fail(
+                    typename, "Quantity is greater than the returnable quantity.", where
+                )
+            seq += 1
+            lines.append(
+                {
+                    "id": seq,
+                    "fulfillment_line_item_id": fl_id,
+                    "line_item_id": fl["line_item_id"],
+                    "quantity": qty,
+                    "processed": 0,
+                    "reason": str(w.get("returnReason") or "UNKNOWN"),
+                    "reason_note": str(w.get("returnReasonNote") or ""),
+                    "customer_note": str(w.get("customerNote") or ""),
+                }
+            )
+        if not lines:
+            return self._return_fail(typename, "Return line items must be present.", ["input"])
+        st.extra["return_line_seq"] = seq
+        rid = st.extra["return_seq"] = st.extra.get("return_seq", 8_500_000_000) + 1
+        record = {
+            "id": rid,
+            "name": f"{order['name']}-R{len(order['returns']) + 1}",
+            "status": "REQUESTED",
+            "lines": lines,
+            "decline": None,
+        }
+        order["returns"].append(record)
+        order["updated_at"] = time.time()
+        self._fire("returns/request", self._rest_return(order, record))
+        return {"__typename": typename, "return": self._return(order, record), "userErrors": []}
+
+    def _return_by_id(self, value: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        try:
+            _, rid = parse_gid(value, "Return")
+        except gql.GraphQLError:
+            return None
+        return self._find_in_orders("Return", rid)
+
+    def _return_decide(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        typename = name[0].upper() + name[1:] + "Payload"
+        found = self._return_by_id(data.get("id"))
+        if found is None:
+            return self._return_fail(
+                typename, "Return does not exist.", ["input", "id"], "NOT_FOUND"
+            )
+        order, record = found
+        if record["status"] != "REQUESTED":
+            return self._return_fail(
+                typename,
+                f"Return is not in a requested state ({record['status'].lower()}).",
+                ["input", "id"],
+                "INVALID_STATE",
+            )
+        if name == "returnApproveRequest":
+            record["status"] = "OPEN"
+            topic = "returns/approve"
+        else:
+            record["status"] = "DECLINED"
+            record["decline"] = {
+                "reason": str(data.get("declineReason") or "OTHER"),
+                "note": data.get("declineNote"),
+            }
+            topic = "returns/decline"
+        order["updated_at"] = time.time()
+        self._fire(topic, self._rest_return(order, record))
+        return {"__typename": typename, "return": self._return(order, record), "userErrors": []}
+
+    def _return_process(
+        self, data: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[str, int] | None]:
+        """Minimal ``returnProcess``: processes quantities of return lines and, with
+        ``financialTransfer.issueRefund``, makes one refund (lines ``NO_RESTOCK``: dispositions
+        are not modelled) with the given order transactions. All lines processed -> CLOSED."""
+        typename = "ReturnProcessPayload"
+        found = self._return_by_id(data.get("returnId"))
+        if found is None:
+            return (
+                self._return_fail(
+                    typename, "Return does not exist.", ["input", "returnId"], "NOT_FOUND"
+                ),
+                None,
+            )
+        order, record = found
+        if record["status"] != "OPEN":
+            return (
+                self._return_fail(
+                    typename, "Return must be open to be processed.", ["input"], "INVALID_STATE"
+                ),
+                None,
+            )
+        by_id = {x["id"]: x for x in record["lines"]}
+        plan = []
+        for n, w in enumerate(data.get("returnLineItems") or []):
+            where = ["input", "returnLineItems", str(n)]
+            try:
+                _, xid = parse_gid(w.get("id"), "ReturnLineItem")
+            except gql.GraphQLError as exc:
+                return self._return_fail(typename, exc.message, where), None
+            x = by_id.get(xid)
+            qty = int_or_none(w.get("quantity")) or 0
+            if x is None or qty <= 0 or x["processed"] + qty > x["quantity"]:
+                return (
+                    self._return_fail(typename, "Quantity is greater than unprocessed.", where),
+                    None,
+                )
+            plan.append((x, qty))
+        issue = ((data.get("financialTransfer") or {}).get("issueRefund")) or None
+        if issue is not None:
+            refund_input = {
+                "refundLineItems": [
+                    {
+                        "lineItemId": gid("LineItem", x["line_item_id"]),
+                        "quantity": qty,
+                        "restockType": "NO_RESTOCK",
+                    }
+                    for x, qty in plan
+                ],
+                "transactions": [
+                    {
+                        "kind": "REFUND",
+                        "parentId": t.get("parentId"),
+                        "amount": (t.get("transactionAmount") or {}).get("amount"),
+                    }
+                    for t in issue.get("orderTransactions") or []
+                ],
+                "note": data.get("note"),
+                "notify": data.get("notifyCustomer"),
+                "allowOverRefunding": issue.get("allowOverRefunding"),
+            }
+
+            def fail(message: str, field: list[str]) -> tuple[dict[str, Any], None]:
+                return self._return_fail(typename, message, ["input", *field]), None
+
+            made = self._make_refund(order, refund_input, fail, return_id=record["id"])
+            if isinstance(made, tuple):
+                return made
+        for x, qty in plan:
+            x["processed"] += qty
+        if all(x["processed"] >= x["quantity"] for x in record["lines"]):
+            record["status"] = "CLOSED"
+        order["updated_at"] = time.time()
+        self._fire("returns/process", self._rest_return(order, record))
+        return (
+            {"__typename": typename, "return": self._return(order, record), "userErrors": []},
+            ("Return", record["id"]),
+        )
+
+    def _return_close(self, value: Any) -> dict[str, Any]:
+        typename = "ReturnClosePayload"
+        found = self._return_by_id(value)
+        if found is None:
+            return self._return_fail(typename, "Return does not exist.", ["id"], "NOT_FOUND")
+        order, record = found
+        if record["status"] not in ("OPEN", "CLOSED"):
+            return self._return_fail(
+                typename, "Return must be open to be closed.", ["id"], "INVALID_STATE"
+            )
+        record["status"] = "CLOSED"
+        order["updated_at"] = time.time()
+        self._fire(
+            "returns/close", {"id": record["id"], "order_id": order["id"], "status": "closed"}
+        )
+        return {"__typename": typename, "return": self._return(order, record), "userErrors": []}
+
+    def _rest_return(self, order: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+        """``returns/*`` payload (LIFECYCLE.md §2.1 sample; verify): no money, re-query."""
+        payload: dict[str, Any] = {
+            "id": r["id"],
+            "admin_graphql_api_id": gid("Return", r["id"]),
+            "status": r["status"].lower(),
+            "name": r["name"],
+            "order": {"id": order["id"], "admin_graphql_api_id": gid("Order", order["id"])},
+            "total_return_line_items": len(r["lines"]),
+            "return_line_items": [
+                {
+                    "id": x["id"],
+                    "admin_graphql_api_id": gid("ReturnLineItem", x["id"]),
+                    "fulfillment_line_item": {
+                        "id": x["fulfillment_line_item_id"],
+                        "line_item": {
+                            "id": x["line_item_id"],
+                            "admin_graphql_api_id": gid("LineItem", x["line_item_id"]),
+                        },
+                    },
+                    "quantity": x["quantity"],
+                    "return_reason": x["reason"].lower(),
+                    "return_reason_note": x["reason_note"],
+                    "customer_note": x["customer_note"],
+                }
+                for x in r["lines"]
+            ],
+            "return_shipping_fees": [],
+            "exchange_line_items": [],
+        }
+        if r.get("decline"):
+            payload["decline"] = dict(r["decline"])
+        return payload
 
     # -- webhooks fired by the stand-in itself -------------------------------------------------
     def _rest_fulfillment(self, order: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:

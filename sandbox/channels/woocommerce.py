@@ -18,10 +18,13 @@ import binascii
 import hashlib
 import math
 import re
+import threading
 import time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
+from . import sender
 from .base import Request, Response, int_or_none, iso_naive
 from .ratelimit import RequestsPerSecond
 from .store import Item, Store
@@ -81,6 +84,30 @@ def wc_error(status: int, code: str, message: str, **data: Any) -> Response:
     return Response(status, {"code": code, "message": message, "data": {"status": status, **data}})
 
 
+# -- refunds (LIFECYCLE.md §2.2) ---
+CENT = Decimal("0.01")
+ERR_NO_REFUND = "Invalid ID."
+
+
+def _dec(value: Any) -> Decimal | None:
+    """A WooCommerce amount (string or number) -> Decimal to the cent; None if not numeric."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+
+
+def _flag(value: Any, default: bool) -> bool:
+    """WordPress boolean coercion of a REST argument."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 class WooCommerce:
     kind = "woocommerce"
 
@@ -92,22 +119,36 @@ class WooCommerce:
         self.consumer_secret = consumer_secret
         self.limiter = RequestsPerSecond(0)
         self.shipment_tracking = False  # the Shipment Tracking extension is installed
+        # Webhook subscription fired by the stand-in itself (order.updated after a refund).
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        # A payment gateway that refuses refunds: its message ("" = the gateway pays).
+        self.gateway_refund_error = ""
 
     # -- control --------------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
         return {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
 
     def config(self) -> dict[str, Any]:
-        return {"rps": self.limiter.rps, "shipment_tracking": self.shipment_tracking}
+        return {
+            "rps": self.limiter.rps,
+            "shipment_tracking": self.shipment_tracking,
+            "webhook_url": self.webhook_url,
+            "webhook_secret": self.webhook_secret,
+            "gateway_refund_error": self.gateway_refund_error,
+        }
 
     def configure(self, values: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(values) - {"rps", "shipment_tracking"}
+        unknown = set(values) - set(self.config())
         if unknown:
             raise ValueError(f"unknown woocommerce config keys: {sorted(unknown)}")
         if "rps" in values:
             self.limiter.configure(float(values["rps"] or 0))
         if "shipment_tracking" in values:
             self.shipment_tracking = bool(values["shipment_tracking"])
+        for key in ("webhook_url", "webhook_secret", "gateway_refund_error"):
+            if key in values:
+                setattr(self, key, str(values[key] or ""))
         return self.config()
 
     def reset_limits(self) -> None:
@@ -161,6 +202,8 @@ class WooCommerce:
                 "shipping": dict(data.get("shipping") or {}),
                 "line_items": lines,
                 "meta_data": list(data.get("meta_data") or []),
+                "refunds": [],
+                "_refunds": [],
                 "_notes": [],
                 "_trackings": [],
             }
@@ -281,6 +324,16 @@ class WooCommerce:
                 return self._with_op(self._add_note(oid, body), "POST orders/{id}/notes")
             if len(parts) == 3 and parts[2] == "notes" and m == "GET":
                 return self._with_op(self._list_notes(oid), "GET orders/{id}/notes")
+            if len(parts) == 3 and parts[2] == "refunds" and m == "GET":
+                return self._with_op(self._list_refunds(req, oid), "GET orders/{id}/refunds")
+            if len(parts) == 3 and parts[2] == "refunds" and m == "POST":
+                return self._with_op(
+                    self._create_refund(req, oid, body), "POST orders/{id}/refunds"
+                )
+            if len(parts) == 4 and parts[2] == "refunds" and parts[3].isdigit() and m == "GET":
+                return self._with_op(
+                    self._get_refund(oid, int(parts[3])), "GET orders/{id}/refunds/{id}"
+                )
         return wc_error(
             404, "rest_no_route", "No route was found matching the URL and request method."
         )
@@ -930,3 +983,188 @@ class WooCommerce:
                 "up": [{"href": f"/wp-json/wc/v3/orders/{oid}"}],
             },
         }
+
+    # -- refunds (LIFECYCLE.md §2.2) ------------------------------------------------------------
+
+    @staticmethod
+    def _refund_total(order: dict[str, Any]) -> Decimal:
+        return sum((_dec(r["amount"]) or Decimal("0") for r in order["_refunds"]), Decimal("0.00"))
+
+    @staticmethod
+    def _refund_json(r: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in r.items() if not k.startswith("_")}
+
+    def _list_refunds(self, req: Request, oid: int) -> Response:
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            if order is None:
+                return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            rows = [self._refund_json(r) for r in reversed(order["_refunds"])]  # newest first
+        return self._paged(req, rows)
+
+    def _get_refund(self, oid: int, rid: int) -> Response:
+        with self.store.lock:
+            order = self.store.orders.get(oid)
+            found = next((r for r in (order or {}).get("_refunds", []) if r["id"] == rid), None)
+            if found is None:
+                return wc_error(404, "woocommerce_rest_invalid_id", ERR_NO_REFUND)
+            return Response(200, self._refund_json(found))
+
+    def _create_refund(self, req: Request, oid: int, data: dict[str, Any]) -> Response:
+        """``wc_create_refund`` as the REST controller runs it: amount (or the lines' totals),
+        over-refund and gateway errors as 500 ``woocommerce_rest_cannot_create_order_refund``
+        (the refund is deleted), ``api_refund`` / ``api_restock`` default **true**, no
+        idempotency (an identical POST refunds again), status ``refunded`` when nothing is
+        left, then ``order.updated``."""
+        st = self.store
+        with st.lock:
+            order = st.orders.get(oid)
+            if order is None:
+                return wc_error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            by_id = {int(ln["id"]): ln for ln in order["line_items"]}
+            lines_in = data.get("line_items") or []
+            amount = _dec(data.get("amount"))
+            if data.get("amount") not in (None, "") and amount is None:
+                return wc_error(400, "rest_invalid_param", "Invalid parameter(s): amount")
+            if amount is None:
+                # Omitted: the lines' refund_total + refund_tax, only if every line has one.
+                totals = [_dec(li.get("refund_total")) for li in lines_in]
+                if lines_in and all(t is not None for t in totals):
+                    amount = sum((t for t in totals if t is not None), Decimal("0.00")) + sum(
+                        (
+                            _dec(t.get("refund_total")) or Decimal("0")
+                            for li in lines_in
+                            for t in li.get("refund_tax") or []
+                        ),
+                        Decimal("0.00"),
+                    )
+                else:
+                    amount = Decimal("0.00")
+            if amount < 0:
+                return wc_error(
+                    400,
+                    "woocommerce_rest_invalid_order_refund",
+                    "Refund amount must be greater than zero.",
+                )
+            remaining = (_dec(order.get("total")) or Decimal("0")) - self._refund_total(order)
+            if amount > remaining:
+                return wc_error(
+                    500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount."
+                )
+            refund_lines = []
+            seq = st.extra.get("refund_line_seq", 90_000)
+            for li in lines_in:
+                orig = by_id.get(int_or_none(li.get("id")) or 0)
+                if orig is None:
+                    continue  # WooCommerce skips unknown item ids
+                qty = int_or_none(li.get("quantity")) or 0
+                total = _dec(li.get("refund_total")) or Decimal("0.00")
+                taxes = [
+                    {
+                        "id": int_or_none(t.get("id")) or 0,
+                        "total": str(-(_dec(t.get("refund_total")) or Decimal("0.00"))),
+                        "subtotal": str(-(_dec(t.get("refund_total")) or Decimal("0.00"))),
+                    }
+                    for t in li.get("refund_tax") or []
+                ]
+                tax = sum((-Decimal(t["total"]) for t in taxes), Decimal("0.00"))
+                seq += 1
+                refund_lines.append(
+                    {
+                        "id": seq,
+                        "name": orig.get("name"),
+                        "product_id": orig.get("product_id"),
+                        "variation_id": orig.get("variation_id"),
+                        "quantity": -qty,
+                        "tax_class": "",
+                        "subtotal": str(-total),
+                        "subtotal_tax": str(-tax),
+                        "total": str(-total),
+                        "total_tax": str(-tax),
+                        "taxes": taxes,
+                        "meta_data": [
+                            {
+                                "id": seq * 10,
+                                "key": "_refunded_item_id",
+                                "value": str(orig["id"]),
+                                "display_key": "_refunded_item_id",
+                                "display_value": str(orig["id"]),
+                            }
+                        ],
+                        "sku": orig.get("sku"),
+                        "price": -float((total / qty) if qty else total),
+                    }
+                )
+            st.extra["refund_line_seq"] = seq
+            api_refund = _flag(data.get("api_refund"), True)
+            api_restock = _flag(data.get("api_restock"), True)
+            if api_refund and self.gateway_refund_error:
+                # The gateway refused: wc_create_refund deletes the refund it saved.
+                return wc_error(
+                    500, "woocommerce_rest_cannot_create_order_refund", self.gateway_refund_error
+                )
+            rid = st.extra["refund_seq"] = st.extra.get("refund_seq", 9000) + 1
+            now = iso_naive(time.time())
+            reason = str(data.get("reason") or "") or None
+            meta = [
+                {"id": rid * 10 + n, "key": m.get("key"), "value": m.get("value")}
+                for n, m in enumerate(data.get("meta_data") or [], start=1)
+                if isinstance(m, dict) and m.get("key")
+            ]
+            refund = {
+                "id": rid,
+                "date_created": now,
+                "date_created_gmt": now,
+                "amount": str(amount),
+                "reason": reason or "",
+                "refunded_by": 1,
+                "refunded_payment": api_refund,
+                "meta_data": meta,
+                "line_items": refund_lines,
+                "shipping_lines": [],
+                "tax_lines": [],
+                "fee_lines": [],
+                "_api_restock": api_restock,
+            }
+            order["_refunds"].append(refund)
+            order["refunds"] = [
+                {"id": r["id"], "reason": r["reason"], "total": str(-Decimal(r["amount"]))}
+                for r in reversed(order["_refunds"])
+            ]
+            if api_restock:
+                for li in refund_lines:
+                    item = st.items.get(str(li.get("sku") or ""))
+                    if item is not None and item.manage_stock and li["quantity"]:
+                        st.set_stock(item, item.stock - li["quantity"])  # quantity is negative
+            if (_dec(order.get("total")) or Decimal("0")) - self._refund_total(order) <= 0:
+                order["status"] = "refunded"
+            order["date_modified"] = order["date_modified_gmt"] = now
+            answer = self._refund_json(refund)
+            self._fire("order.updated", self._order_json(order), req.host, oid)
+        return Response(201, answer)
+
+    def _fire(self, topic: str, payload: dict[str, Any], host: str, rid: int) -> None:
+        """Deliver one webhook to ``webhook_url`` in the background, as WooCommerce's queued
+        delivery does; listed at ``GET /__standin__/deliveries``."""
+        if not self.webhook_url:
+            return
+        body, headers = sender.build_delivery(
+            "woocommerce", topic, payload, self.webhook_secret, source=f"http://{host}/"
+        )
+        entry: dict[str, Any] = {
+            "topic": topic,
+            "url": self.webhook_url,
+            "headers": headers,
+            "payload": payload,
+            "status": None,
+            "queued_at": time.time(),
+        }
+        self.store.extra.setdefault("deliveries", []).append(entry)
+        url, lock = self.webhook_url, self.store.lock
+
+        def deliver() -> None:
+            result = sender.post(url, body, headers, timeout=10.0)
+            with lock:
+                entry.update(result, sent_at=time.time())
+
+        threading.Thread(target=deliver, name=f"webhook {topic}", daemon=True).start()

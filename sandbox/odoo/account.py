@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import user_error
-from .orm import DISPLAY, PRE_CREATE, Env, compute, hook, ids_arg, method, round2
+from .errors import VALUE_ERROR, OdooError, user_error
+from .orm import DISPLAY, POST_CREATE, PRE_CREATE, Env, compute, hook, ids_arg, method, round2
 from .sale import _c_sol_to_invoice, order_lines, tax_amount
 from .store import Record, today_str
 
@@ -204,6 +204,8 @@ def am_post(env: Env, model: str, ids: list[int]) -> bool:
             }.get(str(inv.get("move_type")), "MISC")
             vals["name"] = f"{prefix}/{year}/{env.s.next_seq(f'{prefix}/{year}'):05d}"
         env.upd("account.move", mid, vals)
+        if inv.get("reversed_entry_id"):
+            _reconcile_reversed(env, mid)
         partner = env.rec("res.partner", inv.get("partner_id"))
         if partner is not None and str(inv.get("move_type", "")).startswith("out"):
             env.upd(
@@ -330,3 +332,162 @@ def _c_partner_credit(env: Env, rec: Record) -> float:
             sign = {"out_invoice": 1.0, "out_refund": -1.0}.get(str(inv.get("move_type")), 0.0)
             total += sign * _c_am_residual(env, inv)
     return round2(total)
+
+
+# -- credit notes ---------------------------------------------------------------------------
+def _reconcile_reversed(env: Env, note_id: int) -> None:
+    """Posting a move whose reversed_entry_id is a posted move reconciles the two (17's
+    ``_post`` -> ``_reconcile_reversed_moves``): as much as both have open. An invoice settled
+    only by its reversals becomes ``reversed``; a credit note with nothing left to match (the
+    invoice was paid) stays open, an outstanding credit."""
+    note = env.must("account.move", note_id)
+    inv = env.rec("account.move", note.get("reversed_entry_id"))
+    if inv is None or inv.get("state") != "posted":
+        return
+    applied = min(_c_am_residual(env, note), _c_am_residual(env, inv))
+    if applied <= 0:
+        return
+    for move in (note, inv):
+        paid = round2(float(move.get("amount_paid") or 0) + applied)
+        left = round2(_c_am_total(env, move) - paid)
+        by_reversal = round2(float(move.get("amount_reversed") or 0) + applied)
+        if left > 0:
+            state = "partial"
+        elif move is inv and by_reversal >= paid:
+            state = "reversed"
+        else:
+            state = "paid"
+        env.upd(
+            "account.move",
+            move["id"],
+            {"amount_paid": paid, "amount_reversed": by_reversal, "payment_state": state},
+        )
+
+
+@hook(POST_CREATE, "account.move")
+def _post_am(env: Env, mid: int, vals: dict[str, Any]) -> None:
+    """Lines linked to order lines put the move on the orders (``invoice_ids``, computed from
+    the lines' ``invoice_lines`` in Odoo)."""
+    for lid in env.s.referencing("account.move.line", "move_id", mid):
+        line = env.table("account.move.line")[lid]
+        for sol_id in line.get("sale_line_ids") or []:
+            sol = env.rec("sale.order.line", sol_id)
+            if sol is None:
+                continue
+            if lid not in (sol.get("invoice_lines") or []):
+                env.upd(
+                    "sale.order.line",
+                    sol_id,
+                    {"invoice_lines": [*(sol.get("invoice_lines") or []), lid]},
+                )
+            order = env.must("sale.order", sol["order_id"])
+            if mid not in (order.get("invoice_ids") or []):
+                env.upd(
+                    "sale.order",
+                    order["id"],
+                    {"invoice_ids": [mid, *(order.get("invoice_ids") or [])]},
+                )
+
+
+@hook(PRE_CREATE, "account.move.reversal")
+def _pre_reversal(env: Env, vals: dict[str, Any]) -> dict[str, Any]:
+    if not vals.get("move_ids") and env.ctx.get("active_model") == "account.move":
+        vals["move_ids"] = [[6, 0, ids_arg(env.ctx.get("active_ids") or env.ctx.get("active_id"))]]
+    return vals
+
+
+@compute("account.move.reversal", "residual")
+def _c_rev_residual(env: Env, rec: Record) -> float:
+    return round2(
+        sum(_c_am_residual(env, env.must("account.move", m)) for m in rec.get("move_ids") or [])
+    )
+
+
+@compute("account.move.reversal", "move_type")
+def _c_rev_type(env: Env, rec: Record) -> Any:
+    types = {env.must("account.move", m).get("move_type") for m in rec.get("move_ids") or []}
+    return types.pop() if len(types) == 1 else False
+
+
+def _reverse(env: Env, ids: list[int]) -> dict[str, Any]:
+    if len(ids) != 1:
+        raise OdooError(VALUE_ERROR, f"Expected singleton: account.move.reversal{tuple(ids)!r}")
+    wiz = env.must("account.move.reversal", ids[0])
+    new: list[int] = []
+    for mid in wiz.get("move_ids") or []:
+        inv = env.must("account.move", mid)
+        if inv.get("state") != "posted":
+            raise user_error("You can only reverse posted moves.")
+        mtype = {"out_invoice": "out_refund", "in_invoice": "in_refund"}.get(
+            str(inv.get("move_type")), "entry"
+        )
+        reason = wiz.get("reason")
+        ref = f"Reversal of: {inv.get('name')}" + (f", {reason}" if reason else "")
+        lines = []
+        for lid in sorted(env.s.referencing("account.move.line", "move_id", mid)):
+            ln = env.table("account.move.line")[lid]
+            lines.append(
+                [
+                    0,
+                    0,
+                    {
+                        "product_id": ln.get("product_id"),
+                        "name": ln.get("name"),
+                        "quantity": ln.get("quantity"),
+                        "price_unit": ln.get("price_unit"),
+                        "discount": ln.get("discount") or 0.0,
+                        "tax_ids": [[6, 0, list(ln.get("tax_ids") or [])]],
+                        "sale_line_ids": [[6, 0, list(ln.get("sale_line_ids") or [])]],
+                        "display_type": ln.get("display_type") or "product",
+                    },
+                ]
+            )
+        new.append(
+            env.create_one(
+                "account.move",
+                {
+                    "move_type": mtype,
+                    "partner_id": inv.get("partner_id"),
+                    "partner_shipping_id": inv.get("partner_shipping_id"),
+                    "currency_id": inv.get("currency_id"),
+                    "journal_id": wiz.get("journal_id") or inv.get("journal_id"),
+                    "invoice_origin": inv.get("invoice_origin"),
+                    "reversed_entry_id": mid,
+                    "ref": ref,
+                    "date": wiz.get("date") or today_str(),
+                    "invoice_date": wiz.get("date") or today_str(),
+                    "invoice_line_ids": lines,
+                },
+            )
+        )
+    env.upd("account.move.reversal", ids[0], {"new_move_ids": new})
+    action: dict[str, Any] = {
+        "name": "Reverse Moves",
+        "type": "ir.actions.act_window",
+        "res_model": "account.move",
+    }
+    if len(new) == 1:
+        action.update(view_mode="form", res_id=new[0])
+    else:
+        action.update(view_mode="tree,form", domain=[["id", "in", new]])
+    action["context"] = {"default_move_type": "out_refund"}
+    return action
+
+
+@method("account.move.reversal", "refund_moves")
+def reversal_refund(env: Env, model: str, ids: list[int]) -> dict[str, Any]:
+    return _reverse(env, ids)
+
+
+@method("account.move.reversal", "reverse_moves")
+def reversal_reverse(env: Env, model: str, ids: list[int], is_modify: bool = False) -> Any:
+    if is_modify:
+        raise user_error("The sandbox does not modify moves (reverse_moves(is_modify=True)).")
+    return _reverse(env, ids)
+
+
+@method("account.move.reversal", "modify_moves")
+def reversal_modify(env: Env, model: str, ids: list[int]) -> Any:
+    if len(ids) != 1:
+        raise OdooError(VALUE_ERROR, f"Expected singleton: account.move.reversal{tuple(ids)!r}")
+    raise user_error("The sandbox does not modify moves (modify_moves).")

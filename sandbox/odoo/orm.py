@@ -124,6 +124,8 @@ class Env:
         self.uid = uid
         self.ctx: Ctx = ctx or {}
         self.cache: dict[Any, Any] = {}
+        # What a PRE_* hook hands to its POST_* hook (the cache is cleared by every update).
+        self.pending: dict[str, Any] = {}
         # Records read, and records written: they drive the per-record latency.
         self.reads: list[int] = [0]
         self.written: set[tuple[str, int]] = set()
@@ -175,6 +177,7 @@ class Env:
         env = Env(self.s, self.uid, {**self.ctx, **kw})
         env.after_commit = self.after_commit
         env.cache = self.cache
+        env.pending = self.pending
         env.reads = self.reads
         env.written = self.written
         return env

@@ -295,13 +295,14 @@ def _post_sol(env: Env, rid: int, vals: dict[str, Any]) -> None:
 def _pre_sol_write(env: Env, ids: list[int], vals: dict[str, Any]) -> dict[str, Any]:
     if "product_uom_qty" in vals:
         old = {i: float(env.must("sale.order.line", i).get("product_uom_qty") or 0) for i in ids}
-        env.cache["sol_old_qty"] = old
+        # Not env.cache: every record update clears it before the POST_WRITE hook runs.
+        env.pending["sol_old_qty"] = old
     return vals
 
 
 @hook(POST_WRITE, "sale.order.line")
 def _post_sol_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
-    old: dict[int, float] = env.cache.pop("sol_old_qty", {}) or {}
+    old: dict[int, float] = env.pending.pop("sol_old_qty", {}) or {}
     for lid in ids:
         line = env.must("sale.order.line", lid)
         order = env.must("sale.order", line["order_id"])

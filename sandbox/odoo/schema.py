@@ -501,9 +501,39 @@ MODELS: list[Model] = [
             "amount_total": computed("monetary", "Total"),
             "amount_residual": computed("monetary", "Amount Due"),
             "amount_paid": money("Amount Paid"),  # internal bookkeeping, read-only in effect
+            "amount_reversed": money("Amount Reversed"),  # the part of amount_paid by reversals
             "narration": text("Terms and Conditions"),
+            "reversed_entry_id": m2o("account.move", "Reversal of"),
+            "reversal_move_id": o2m("account.move", "reversed_entry_id", "Reversal Move"),
+            "auto_post": sel(
+                "Auto-post",
+                [
+                    ("no", "No"),
+                    ("at_date", "At Date"),
+                    ("monthly", "Monthly"),
+                    ("quarterly", "Quarterly"),
+                    ("yearly", "Yearly"),
+                ],
+                default="no",
+            ),
         },
         order="date desc, name desc, id desc",
+    ),
+    Model(
+        "account.move.reversal",
+        "Account Move Reversal",
+        {
+            "move_ids": m2m("account.move", "Move"),
+            "new_move_ids": m2m("account.move", "New Move"),
+            "date": date("Reversal date"),
+            "reason": char("Reason"),
+            "journal_id": m2o("account.journal", "Journal", required=True),
+            "company_id": m2o("res.company", "Company", default=1),
+            "currency_id": m2o("res.currency", "Currency"),
+            "residual": computed("monetary", "Residual"),
+            "move_type": computed("char", "Move Type"),
+        },
+        transient=True,
     ),
     Model(
         "account.move.line",
@@ -703,8 +733,12 @@ MODELS: list[Model] = [
             "backorder_id": m2o("stock.picking", "Back Order of"),
             "backorder_ids": o2m("stock.picking", "backorder_id", "Back Orders"),
             "return_id": m2o("stock.picking", "Return of"),
+            "return_ids": o2m("stock.picking", "return_id", "Returns"),
+            "return_count": computed("integer", "# Returns"),
             "carrier_id": m2o("delivery.carrier", "Carrier"),
             "carrier_tracking_ref": char("Tracking Reference"),
+            # stock_delivery: about carrier return labels, not "this is a return" (transcript 19).
+            "is_return_picking": computed("boolean", "Is Return Picking"),
             # Computed by the carrier's provider: false for fixed and rule-based carriers.
             "carrier_tracking_url": computed("char", "Tracking URL"),
             "delivery_type": computed(
@@ -778,6 +812,7 @@ MODELS: list[Model] = [
             "location_id": m2o("stock.location", "From"),
             "location_dest_id": m2o("stock.location", "To"),
             "lot_id": m2o("stock.lot", "Lot/Serial Number"),
+            "picking_code": computed("char", "Picking Code"),
             "lot_name": char("Lot/Serial Number Name"),
             "package_id": m2o("stock.quant.package", "Source Package"),
             "state": sel("Status", MOVE_STATES, default="draft"),

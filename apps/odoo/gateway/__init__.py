@@ -24,7 +24,7 @@ everything from this package, never from its modules.
 from __future__ import annotations
 
 from ..client import get_client
-from .accounting import AccountingGateway
+from .accounting import MOVE_FIELDS, AccountingGateway, money
 from .automation import AutomationGateway
 from .base import (
     ADDRESS_KEYS,
@@ -60,6 +60,7 @@ __all__ = [
     "ADDRESS_KEYS",
     "CHUNK",
     "EMAIL_CHUNK",
+    "MOVE_FIELDS",
     "PARTNER_FIELDS",
     "SALE_ORDER_REF_FIELD",
     "SHIPMENT_WEBHOOK_DOMAIN",
@@ -86,6 +87,7 @@ __all__ = [
     "falsy_none",
     "get_gateway",
     "m2o_id",
+    "money",
 ]
 
 

@@ -54,12 +54,14 @@ class PickingsGateway(AutomationGateway):
         cursor: str | None,
         limit: int = 200,
         picking_type_code: str | Sequence[str] = SHIPPING_TYPE_CODES,
+        returns_only: bool = False,
     ) -> PickingPage:
         """Done pickings after ``cursor``, with their moves, carrier and tracking reference.
 
         ``picking_type_code``: one code or several; by default deliveries and (where the
         stock_dropshipping module is installed) drop-ship transfers. Each picking is the dict
-        described in ``_with_moves``.
+        described in ``_with_moves``. ``returns_only``: only returns (``return_id`` set), as
+        the return-receipt poll reads them (``ReturnsGateway.return_receipts_done_since``).
 
         Three calls per page whatever its size (pickings, their moves, the moves' SKUs), one
         more when a whole page shares one second of ``write_date``. ``cursor`` is opaque
@@ -81,6 +83,8 @@ class PickingsGateway(AutomationGateway):
             [picking_type_code] if isinstance(picking_type_code, str) else list(picking_type_code)
         )
         base: list[Any] = [["state", "=", "done"], ["picking_type_code", "in", codes]]
+        if returns_only:
+            base.append(["return_id", "!=", False])
         domain = base + (_after_cursor(cursor) if cursor else [])
         fields = self._picking_fields()
         rows = self.client.call(
