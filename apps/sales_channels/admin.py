@@ -62,6 +62,9 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "fulfillment_enabled",
             "fulfillment_interval_seconds",
             "notify_customer_on_shipment",
+            "refund_on_receipt",
+            "post_credit_notes",
+            "refund_api_refund",
             "prices_enabled",
             "prices_interval_seconds",
             "orders_poll_enabled",
@@ -175,6 +178,7 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                     ("inventory_enabled", "inventory_interval_seconds"),
                     ("fulfillment_enabled", "fulfillment_interval_seconds"),
                     "notify_customer_on_shipment",
+                    ("refund_on_receipt", "post_credit_notes", "refund_api_refund"),
                     ("prices_enabled", "prices_interval_seconds"),
                     "api_rate",
                 )

@@ -97,6 +97,22 @@ class Channel(models.Model):
         help_text="Let the channel e-mail the customer when the hub reports a shipment "
         "(Shopify notifyCustomer; WooCommerce and BigCommerce follow their own store settings)",
     )
+    # Returns and refunds (docs/returns.md).
+    refund_on_receipt = models.BooleanField(
+        default=False,
+        help_text="When Odoo receives a return, refund the customer on the channel "
+        "(above HUB_REFUND_APPROVAL_ABOVE an Approver decides first)",
+    )
+    post_credit_notes = models.BooleanField(
+        default=True,
+        help_text="Post the Odoo credit notes the hub makes for this channel's refunds "
+        "(off: they stay draft for accounting to post)",
+    )
+    refund_api_refund = models.BooleanField(
+        default=True,
+        help_text="WooCommerce api_refund: the payment gateway pays the refund "
+        "(off: WooCommerce only records it)",
+    )
     prices_enabled = models.BooleanField(default=False)
     prices_interval_seconds = models.PositiveIntegerField(default=3600)
     # Polling backstop (apps/sales_channels/polling.py): webhooks die, this finds what they lost.
