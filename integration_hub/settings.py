@@ -200,6 +200,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Integration Hub API",
     "DESCRIPTION": "Order intake, inventory and events between sales channels and Odoo.",
     "VERSION": "1.0.0",
+    # Two models have a `state` choice set in the API (orders, returns): name them apart.
+    "ENUM_NAME_OVERRIDES": {"ReturnStateEnum": "apps.returns.models.ChannelReturn.State"},
     # 3.1 for the `webhooks` section: every business event a partner endpoint can receive.
     "OAS_VERSION": "3.1.0",
     "WEBHOOKS": [
@@ -250,6 +252,10 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "fulfillment.poll_odoo": "odoo",
     "fulfillment.read_pickings": "odoo",
     "fulfillment.*": "batch",
+    "returns.refund": "channel_io",
+    "returns.sync": "odoo",
+    "returns.poll_odoo": "odoo",
+    "returns.*": "batch",
     "channels.*": "channel_io",
     "mappings.*": "batch",
 }
@@ -297,6 +303,10 @@ CELERY_TASK_SEND_SENT_EVENT = env.bool("HUB_CELERY_SENT_EVENTS", default=False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ALWAYS_EAGER = env.bool("HUB_CELERY_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Keep worker database connections across tasks (Celery closes them before and after every
+# task otherwise, whatever CONN_MAX_AGE says): ~60 new PostgreSQL sessions a second at 400
+# webhook deliveries/s. apps/core/signals.py applies Django's age and health rules instead.
+CELERY_DB_REUSE_MAX = env.int("HUB_CELERY_DB_REUSE_MAX", default=100) or None
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -356,6 +366,11 @@ HUB_ODOO_WEBHOOK_TOKEN = env.str("HUB_ODOO_WEBHOOK_TOKEN", default="")
 # each poll re-reads (write_date is the transaction's start: a long one commits "in the past").
 HUB_SHIPMENT_POLL_SECONDS = env.float("HUB_SHIPMENT_POLL_SECONDS", default=15.0)
 HUB_SHIPMENT_POLL_OVERLAP_SECONDS = env.int("HUB_SHIPMENT_POLL_OVERLAP_SECONDS", default=300)
+# Returns and refunds (docs/returns.md): a hub refund above this amount (in the channel's
+# currency) waits for an Approver; the Odoo return-receipt poll period and its overlap.
+HUB_REFUND_APPROVAL_ABOVE = env.str("HUB_REFUND_APPROVAL_ABOVE", default="250.00")
+HUB_RETURN_POLL_SECONDS = env.float("HUB_RETURN_POLL_SECONDS", default=30.0)
+HUB_RETURN_POLL_OVERLAP_SECONDS = env.int("HUB_RETURN_POLL_OVERLAP_SECONDS", default=300)
 # Inventory publication: the request rate of WooCommerce sites (core WooCommerce has no limit and
 # sends no rate headers; hosts and WAFs add their own), and the longest a publisher sleeps for a
 # channel's rate budget before handing the wait to the task queue (RateLimited, retry_after).

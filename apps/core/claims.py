@@ -65,7 +65,8 @@ def claim_batch(
         # The condition is repeated in the UPDATE: a row claimed by someone else between our
         # SELECT and this UPDATE no longer matches and is left alone.
         manager.filter(condition, pk__in=ids).update(**values)
-    owned = manager.filter(**{token_field: token}).order_by(*order_by)
+    # By id as well as token: the token has no index, the primary key has.
+    owned = manager.filter(pk__in=ids, **{token_field: token}).order_by(*order_by)
     if select_related:
         owned = owned.select_related(*select_related)
     return list(owned)

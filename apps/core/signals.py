@@ -46,6 +46,18 @@ def _leave_task_context(task_id: str = "", **_: Any) -> None:
         _log_context.reset(tokens[1])
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _recycle_db_connections(**_: Any) -> None:
+    """Workers keep their database connections across tasks (CELERY_DB_REUSE_MAX): a new
+    PostgreSQL session per task cost more than many tasks themselves. Django's own rules still
+    apply between tasks, as between requests: a connection past CONN_MAX_AGE or broken by an
+    error is closed here, and CONN_HEALTH_CHECKS checks the next one before it is used."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.beat_init.connect
 def _sync_schedules_on_beat_start(**_: Any) -> None:
     import logging

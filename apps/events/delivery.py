@@ -272,28 +272,38 @@ def _record(endpoint: WebhookEndpoint, outcomes: list[Outcome], trigger: str) ->
             )
             for o in outcomes
         )
+        # Successes in one UPDATE per (attempt number, status, lease): a claimed batch shares
+        # its lease token, so a batch of 32 costs one statement instead of 32.
+        groups: dict[tuple[int, int | None, str], list[Outcome]] = {}
         for o in outcomes:
+            if o.success:
+                groups.setdefault((o.number, o.status, o.message.lease_token), []).append(o)
+        for (number, status, token), group in groups.items():
+            WebhookMessage.objects.filter(
+                pk__in=[o.message.pk for o in group], lease_token=token, state=WorkState.RUNNING
+            ).update(
+                state=WorkState.DONE,
+                attempts=number,
+                last_status=status,
+                delivered_at=now,
+                lease_until=None,
+                next_attempt_at=None,
+                last_error=None,
+                updated_at=now,
+            )
+            for o in group:
+                metrics.DELIVERIES.labels("success").inc()
+                if o.number == 1 or o.message.delivered_at is None:
+                    metrics.COMMIT_TO_DELIVERY_SECONDS.observe(
+                        max(0.0, (now - o.message.event.recorded_at).total_seconds())
+                    )
+        for o in outcomes:
+            if o.success:
+                continue
             m = o.message
             owned = WebhookMessage.objects.filter(
                 pk=m.pk, lease_token=m.lease_token, state=WorkState.RUNNING
             )
-            if o.success:
-                owned.update(
-                    state=WorkState.DONE,
-                    attempts=o.number,
-                    last_status=o.status,
-                    delivered_at=now,
-                    lease_until=None,
-                    next_attempt_at=None,
-                    last_error=None,
-                    updated_at=now,
-                )
-                metrics.DELIVERIES.labels("success").inc()
-                if o.number == 1 or m.delivered_at is None:
-                    metrics.COMMIT_TO_DELIVERY_SECONDS.observe(
-                        max(0.0, (now - m.event.recorded_at).total_seconds())
-                    )
-                continue
             error = {"class": o.error_class, "status": o.status, "message": o.excerpt[:500]}
             if trigger != DeliveryAttempt.Trigger.SCHEDULED:
                 # An operator's one-off send (resend, test): the outcome is shown to them.
