@@ -56,8 +56,18 @@ def _order_saved(sender: Any, instance: Any, created: bool = False, **kwargs: An
         order_touched(order_id=instance.pk)
 
 
-def _transition_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    if created:
-        from .detection import order_touched
+# Moves among these change nothing the hub publishes: the order already counts in Odoo's own
+# stock (on hand and reserved drop together when it ships), and pending orders are only those
+# not in Odoo yet. Without this, every shipment re-published its SKUs on every channel.
+_SHIPPING_STATES = frozenset({"in_odoo", "partially_shipped", "shipped"})
 
-        order_touched(order_id=instance.order_id)
+
+def _transition_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if not created:
+        return
+    frm, to = instance.from_state, instance.to_state
+    if frm == to or (frm in _SHIPPING_STATES and to in _SHIPPING_STATES):
+        return  # a history note, or a shipment: the available stock is unchanged
+    from .detection import order_touched
+
+    order_touched(order_id=instance.order_id)

@@ -376,3 +376,21 @@ def test_order_transition_marks_dirty_and_sweep_rings_dirty_channels_once(
     cache.clear()
     assert publish_sweep() == 1 and publish_sweep() == 0
     assert rings == [channel.pk]
+
+
+def test_a_shipment_or_a_history_note_does_not_mark_the_order_skus_dirty(
+    shop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Shipping moves an order among in_odoo / partially_shipped / shipped: Odoo's on-hand and
+    reserved drop together, and the order was no longer pending, so nothing to re-publish."""
+    from apps.orders.services import order_note, order_transition
+
+    channel, _, _ = shop
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pending_order(channel, "C-2", {"TEE": 2}, OrderState.IN_ODOO)
+    SkuStock.objects.update(dirty=False, dirty_since=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_transition(order=order, to=OrderState.PARTIALLY_SHIPPED, actor="test")
+        order_note(order=order, actor="test", reason="shipment WH/OUT/00042")
+        assert order_transition(order=order, to=OrderState.SHIPPED, actor="test")
+    assert not SkuStock.objects.get(channel=channel, sku="TEE").dirty
