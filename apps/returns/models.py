@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -26,7 +27,7 @@ from apps.core.workrow import WorkRow
 from apps.orders.models import ChannelOrder
 from apps.sales_channels.models import Channel
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class ChannelReturn(models.Model):

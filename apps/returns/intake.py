@@ -1,0 +1,316 @@
+"""Recording what the channel says: exactly one `ChannelRefund` per channel refund.
+
+`refund_record(channel, order, data)` takes a refund as the adapters normalise it (`RefundData`,
+from a webhook body or from `refunds_read`), any number of times, and in ONE transaction (the
+order row locked first, so two deliveries of the same refund run one after the other; the
+unique (channel, external id) settles the rest):
+
+- a known refund → nothing (`seen`);
+- an order cancelled in Odoo → the refund is recorded, no Odoo work, an inbox item;
+- otherwise the refund and its lines (mapped to the order's lines and SKUs), and the work:
+  lines with restock `return` → a `ChannelReturn` (source refund_restock) and an `ODOO_RETURN`
+  row (checked against shipped minus already returned: the excess goes to the inbox); lines
+  with restock `cancel` → an `ODOO_REDUCE` row; the money → an `ODOO_CREDIT` row; events
+  `refund.created` (and `return.requested`).
+
+A refund carrying the key of a hub `RefundRequest` is the hub's own (by_hub): it gets its credit
+note like any other, and the request is marked sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from apps.core.context import get_correlation_id
+from apps.fulfillment.models import ShipmentLine
+from apps.orders.models import ChannelOrder, OrderLine, OrderState
+from apps.orders.transitions import order_note
+from apps.sales_channels.models import Channel
+
+from .adapters import RefundData, RefundLineData
+from .business_events import refund_created, return_requested
+from .errors import RefundOnCancelledOrder, ReturnProblem
+from .models import ChannelRefund, ChannelReturn, RefundLine, RefundRequest, ReturnLine, ReturnSync
+from .odoo import cents
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "returns.intake"
+RETURNED_STATES = tuple(s for s in ChannelReturn.State.values if s not in ("declined", "cancelled"))
+
+
+# --- quantities ------------------------------------------------------------------------------
+
+
+def shipped_by_sku(order: ChannelOrder) -> Counter[str]:
+    rows = (
+        ShipmentLine.objects.filter(shipment__order=order).values("sku").annotate(n=Sum("quantity"))
+    )
+    return Counter({r["sku"]: int(r["n"] or 0) for r in rows})
+
+
+def returned_by_sku(order: ChannelOrder, *, exclude: int | None = None) -> Counter[str]:
+    qs = ReturnLine.objects.filter(ret__order=order, ret__state__in=RETURNED_STATES)
+    if exclude is not None:
+        qs = qs.exclude(ret_id=exclude)
+    rows = qs.values("sku").annotate(n=Sum("quantity"))
+    return Counter({r["sku"]: int(r["n"] or 0) for r in rows})
+
+
+def returnable_by_sku(order: ChannelOrder) -> Counter[str]:
+    """Shipped minus already returned (or expected back), per SKU."""
+    left = shipped_by_sku(order)
+    left.subtract(returned_by_sku(order))
+    return Counter({k: v for k, v in left.items() if v > 0})
+
+
+# --- mapping ---------------------------------------------------------------------------------
+
+
+def map_line(line: RefundLineData, order_lines: list[OrderLine]) -> tuple[str, str]:
+    """(sku, channel line id) of a refund line on the order: by the channel's line id, else SKU."""
+    for ol in order_lines:
+        if line.external_line_id and ol.external_line_id == line.external_line_id:
+            return (ol.sku or line.sku), ol.external_line_id
+    for ol in order_lines:
+        if line.sku and ol.sku == line.sku:
+            return ol.sku, ol.external_line_id
+    return line.sku, line.external_line_id
+
+
+def new_sync(
+    action: str,
+    *,
+    order: ChannelOrder,
+    ret: ChannelReturn | None = None,
+    refund: ChannelRefund | None = None,
+    request_row: RefundRequest | None = None,
+) -> ReturnSync:
+    from .sync import sync_ring_after_commit
+
+    row = ReturnSync.objects.create(
+        action=action,
+        ret=ret,
+        refund=refund,
+        request_row=request_row,
+        # One Odoo order at a time: the return picking before the credit note of the same order.
+        entity_key=f"returns:{order.odoo_ref}"[:200],
+        correlation_id=(get_correlation_id() or "")[:128],
+        rung_at=timezone.now(),
+    )
+    sync_ring_after_commit(row)
+    return row
+
+
+def _describe(lines: Iterable[RefundLineData]) -> str:
+    return ", ".join(f"{ln.quantity} x {ln.sku}" for ln in lines) or "no lines"
+
+
+# --- the record ------------------------------------------------------------------------------
+
+
+def refund_id(value: str) -> str:
+    """The channel's refund id as the hub keeps it: Shopify's GraphQL answers name a refund
+    `gid://shopify/Refund/123`, its webhooks `123`; both are the one refund 123."""
+    text = str(value or "").strip()
+    return text.rsplit("/", 1)[-1] if text.startswith("gid://") else text
+
+
+def refund_record(*, channel: Channel, order: ChannelOrder, data: RefundData) -> str:
+    """Record one channel refund. Returns new, seen or cancelled_order."""
+    external_id = refund_id(data.external_id)[:255]
+    with transaction.atomic():
+        order = ChannelOrder.objects.select_for_update().select_related("channel").get(pk=order.pk)
+        req = None
+        if data.hub_key:
+            req = RefundRequest.objects.filter(
+                channel=channel, idempotency_key=data.hub_key
+            ).first()
+        known = ChannelRefund.objects.filter(channel=channel, external_id=external_id).first()
+        if known is not None:
+            if req is not None and not known.by_hub:
+                # The channel's webhook for the hub's own refund came first (it carries no
+                # key): the refund is the hub's, for the request's return.
+                ChannelRefund.objects.filter(pk=known.pk).update(
+                    by_hub=True, ret_id=known.ret_id or req.ret_id
+                )
+            return "seen"
+        refund = ChannelRefund.objects.create(
+            channel=channel,
+            order=order,
+            external_id=external_id,
+            ret=req.ret if req else None,
+            currency=(data.currency or order.currency).upper()[:3],
+            amount=cents(data.amount),
+            shipping_amount=cents(data.shipping_amount),
+            tax_amount=cents(data.tax_amount),
+            reason=data.reason[:500],
+            refunded_at=data.refunded_at,
+            by_hub=req is not None,
+            payload=data.raw or {},
+        )
+        order_lines = list(order.lines.all())
+        mapped: list[RefundLineData] = []
+        for ln in data.lines:
+            sku, line_id = map_line(ln, order_lines)
+            mapped.append(
+                RefundLineData(
+                    sku=sku,
+                    quantity=int(ln.quantity),
+                    amount=cents(ln.amount),
+                    tax=cents(ln.tax),
+                    restock=ln.restock if ln.restock in RefundLine.Restock.values else "no_restock",
+                    external_line_id=line_id,
+                )
+            )
+        RefundLine.objects.bulk_create(
+            RefundLine(
+                refund=refund,
+                sku=ln.sku[:255],
+                quantity=ln.quantity,
+                amount=ln.amount,
+                tax=ln.tax,
+                restock=ln.restock,
+                external_line_id=ln.external_line_id[:255],
+            )
+            for ln in mapped
+        )
+        number = order.number or order.external_id
+        text = f"{channel.code} refund {external_id}: {refund.amount} {refund.currency}"
+        order_note(order=order, actor=ACTOR, reason=f"{text} ({_describe(mapped)})")
+        if req is not None:
+            RefundRequest.objects.filter(pk=req.pk).update(
+                state=RefundRequest.State.SENT, channel_refund_id=refund.external_id
+            )
+            ChannelReturn.objects.filter(pk=req.ret_id).update(state=ChannelReturn.State.REFUNDED)
+        refund_created(refund=refund)
+        if order.state == OrderState.CANCELLED:
+            refund.state = ChannelRefund.State.FAILED
+            refund.save(update_fields=["state", "updated_at"])
+            _report_cancelled(refund, order, mapped)
+            return "cancelled_order"
+        back = [ln for ln in mapped if ln.restock == RefundLine.Restock.RETURN]
+        if back and req is None:
+            _goods_back(channel, order, refund, back)
+        cancel = [ln for ln in mapped if ln.restock == RefundLine.Restock.CANCEL]
+        if cancel:
+            new_sync(ReturnSync.Action.ODOO_REDUCE, order=order, refund=refund)
+        if refund.amount > 0:
+            new_sync(ReturnSync.Action.ODOO_CREDIT, order=order, refund=refund)
+        logger.info("refund %s of order %s recorded", external_id, number)
+        return "new"
+
+
+def _goods_back(
+    channel: Channel, order: ChannelOrder, refund: ChannelRefund, lines: list[RefundLineData]
+) -> ChannelReturn | None:
+    """A return for what the refund says comes back, capped at shipped minus returned."""
+    left = returnable_by_sku(order)
+    shipped = shipped_by_sku(order)
+    keep: list[tuple[RefundLineData, int]] = []
+    problems: list[str] = []
+    for ln in lines:
+        can = left.get(ln.sku, 0)
+        qty = min(ln.quantity, can)
+        if qty < ln.quantity:
+            if not shipped.get(ln.sku):
+                problems.append(f"{ln.sku}: {ln.quantity} refunded with return, never shipped")
+            else:
+                problems.append(f"{ln.sku}: {ln.quantity} to return, only {can} left to return")
+        if qty > 0:
+            left[ln.sku] = can - qty
+            keep.append((ln, qty))
+    if problems:
+        _report_return_problem(
+            order,
+            what=f"refund {refund.external_id}",
+            problems=problems,
+            amount=f"{refund.amount} {refund.currency}",
+        )
+    if not keep:
+        return None
+    ret = ChannelReturn.objects.create(
+        channel=channel,
+        order=order,
+        external_id=f"refund-{refund.external_id}"[:255],
+        source=ChannelReturn.Source.REFUND_RESTOCK,
+        state=ChannelReturn.State.APPROVED,
+        reason=refund.reason[:500],
+    )
+    ReturnLine.objects.bulk_create(
+        ReturnLine(
+            ret=ret,
+            sku=ln.sku[:255],
+            quantity=qty,
+            external_line_id=ln.external_line_id[:255],
+        )
+        for ln, qty in keep
+    )
+    ChannelRefund.objects.filter(pk=refund.pk).update(ret=ret)
+    refund.ret = ret
+    return_requested(ret=ret)
+    new_sync(ReturnSync.Action.ODOO_RETURN, order=order, ret=ret)
+    return ret
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+def _report_return_problem(
+    order: ChannelOrder, *, what: str, problems: list[str], amount: str = ""
+) -> None:
+    from apps.inbox.services import issue_report
+
+    channel = order.channel
+    number = order.number or order.external_id
+    skus = ", ".join(sorted({p.split(":", 1)[0] for p in problems}))
+    text = f"{channel.code} order {number}, {what}: " + "; ".join(problems)
+    if amount:
+        text += f" (refund {amount})"
+    issue_report(
+        error=ReturnProblem(text, what=what, problems=problems, amount=amount),
+        key=f"return_problem:{order.odoo_ref}:{what}",
+        row=order,
+        channel_code=channel.code,
+        order_number=number,
+        sku=skus,
+        customer=order.customer_email or order.customer_external_id,
+    )
+
+
+def _report_cancelled(
+    refund: ChannelRefund, order: ChannelOrder, lines: list[RefundLineData]
+) -> None:
+    from apps.inbox.services import issue_report
+
+    channel = order.channel
+    number = order.number or order.external_id
+    text = (
+        f"{channel.code} refund {refund.external_id} of {refund.amount} {refund.currency} on "
+        f"order {number}, which is cancelled in Odoo ({_describe(lines)}): nothing to credit"
+    )
+    issue_report(
+        error=RefundOnCancelledOrder(
+            text, refund=refund.external_id, amount=str(refund.amount), currency=refund.currency
+        ),
+        key=f"refund_cancelled:{channel.code}:{refund.external_id}",
+        row=refund,
+        channel_code=channel.code,
+        order_number=number,
+        sku=", ".join(ln.sku for ln in lines),
+        customer=order.customer_email or order.customer_external_id,
+    )
+
+
+def return_problem_report(order: ChannelOrder, *, what: str, problems: list[str]) -> None:
+    _report_return_problem(order, what=what, problems=problems)
+
+
+ZERO = Decimal("0.00")
