@@ -14,12 +14,20 @@ unique (channel, external id) settles the rest):
   `refund.created` (and `return.requested`).
 
 A refund carrying the key of a hub `RefundRequest` is the hub's own (by_hub): it gets its credit
-note like any other, and the request is marked sent.
+note like any other, and the request is marked sent. A refund whose lines fall within a channel
+return of the order (Shopify `returns/*`, source channel_return) is linked to it; its `return`
+lines then make no second return (the goods are already expected through that return).
+
+Shopify returns (`returns/request|approve|decline|cancel`, handlers.py) go through
+`channel_return_record` (one `ChannelReturn` per return id; `return.requested` when it is first
+recorded; approved → one `ODOO_RETURN` row) and `channel_return_close` (declined / cancelled; a
+return picking already made or queued → an inbox item, nothing is undone in Odoo by itself).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
@@ -34,7 +42,7 @@ from apps.orders.models import ChannelOrder, OrderLine, OrderState
 from apps.orders.transitions import order_note
 from apps.sales_channels.models import Channel
 
-from .adapters import RefundData, RefundLineData
+from .adapters import RefundData, RefundLineData, ReturnData
 from .business_events import refund_created, return_requested
 from .errors import RefundOnCancelledOrder, ReturnProblem
 from .models import ChannelRefund, ChannelReturn, RefundLine, RefundRequest, ReturnLine, ReturnSync
@@ -123,13 +131,23 @@ def refund_id(value: str) -> str:
     return text.rsplit("/", 1)[-1] if text.startswith("gid://") else text
 
 
+def _is_uuid(value: str) -> bool:
+    """A hub key is a UUID; anything else in a channel's note (a merchant typing `[hub:x]`)
+    names no request (and must not break the lookup)."""
+    try:
+        uuid.UUID(str(value or ""))
+    except ValueError:
+        return False
+    return True
+
+
 def refund_record(*, channel: Channel, order: ChannelOrder, data: RefundData) -> str:
     """Record one channel refund. Returns new, seen or cancelled_order."""
     external_id = refund_id(data.external_id)[:255]
     with transaction.atomic():
         order = ChannelOrder.objects.select_for_update().select_related("channel").get(pk=order.pk)
         req = None
-        if data.hub_key:
+        if _is_uuid(data.hub_key):
             req = RefundRequest.objects.filter(
                 channel=channel, idempotency_key=data.hub_key
             ).first()
@@ -142,11 +160,12 @@ def refund_record(*, channel: Channel, order: ChannelOrder, data: RefundData) ->
                     by_hub=True, ret_id=known.ret_id or req.ret_id
                 )
             return "seen"
+        linked = None if req is not None else _return_for_refund(order, data.lines)
         refund = ChannelRefund.objects.create(
             channel=channel,
             order=order,
             external_id=external_id,
-            ret=req.ret if req else None,
+            ret=req.ret if req else linked,
             currency=(data.currency or order.currency).upper()[:3],
             amount=cents(data.amount),
             shipping_amount=cents(data.shipping_amount),
@@ -197,7 +216,7 @@ def refund_record(*, channel: Channel, order: ChannelOrder, data: RefundData) ->
             _report_cancelled(refund, order, mapped)
             return "cancelled_order"
         back = [ln for ln in mapped if ln.restock == RefundLine.Restock.RETURN]
-        if back and req is None:
+        if back and req is None and linked is None:
             _goods_back(channel, order, refund, back)
         cancel = [ln for ln in mapped if ln.restock == RefundLine.Restock.CANCEL]
         if cancel:
@@ -258,6 +277,181 @@ def _goods_back(
     return_requested(ret=ret)
     new_sync(ReturnSync.Action.ODOO_RETURN, order=order, ret=ret)
     return ret
+
+
+# --- channel returns (Shopify returns/*) -------------------------------------------------------
+
+OPEN_RETURN_STATES = (
+    ChannelReturn.State.REQUESTED,
+    ChannelReturn.State.APPROVED,
+    ChannelReturn.State.EXPECTED,
+    ChannelReturn.State.RECEIVED,
+)
+
+
+def _return_for_refund(
+    order: ChannelOrder, lines: Iterable[RefundLineData]
+) -> ChannelReturn | None:
+    """The order's channel return (oldest first) whose lines hold every line of the refund (same
+    SKU or channel line id, at least the quantity), else None. Runs under the order's lock."""
+    order_lines = list(order.lines.all())
+    want: Counter[str] = Counter()
+    for ln in lines:
+        if ln.quantity > 0:
+            want[map_line(ln, order_lines)[0]] += int(ln.quantity)
+    if not want:
+        return None
+    candidates = ChannelReturn.objects.filter(
+        order=order, source=ChannelReturn.Source.CHANNEL_RETURN, state__in=OPEN_RETURN_STATES
+    ).order_by("created_at", "pk")
+    for ret in candidates.prefetch_related("lines"):
+        have: Counter[str] = Counter()
+        for rl in ret.lines.all():
+            have[rl.sku] += int(rl.quantity)
+        if all(have.get(sku, 0) >= qty for sku, qty in want.items()):
+            return ret
+    return None
+
+
+def _return_lines(
+    order: ChannelOrder, ret_ref: str, lines: Iterable[RefundLineData]
+) -> list[tuple[RefundLineData, int]]:
+    """The return's lines mapped to the order (channel line id, else SKU), capped at shipped
+    minus already returned; the excess (or a SKU never shipped) is an inbox item."""
+    order_lines = list(order.lines.all())
+    left = returnable_by_sku(order)
+    shipped = shipped_by_sku(order)
+    keep: list[tuple[RefundLineData, int]] = []
+    problems: list[str] = []
+    for raw in lines:
+        sku, line_id = map_line(raw, order_lines)
+        ln = RefundLineData(
+            sku=sku,
+            quantity=int(raw.quantity),
+            amount=ZERO,
+            restock=RefundLine.Restock.RETURN,
+            external_line_id=line_id,
+        )
+        can = left.get(sku, 0)
+        qty = min(ln.quantity, can)
+        if qty < ln.quantity:
+            if not shipped.get(sku):
+                problems.append(f"{sku}: {ln.quantity} to return, never shipped")
+            else:
+                problems.append(f"{sku}: {ln.quantity} to return, only {can} left to return")
+        if qty > 0:
+            left[sku] = can - qty
+            keep.append((ln, qty))
+    if problems:
+        _report_return_problem(order, what=f"return {ret_ref}", problems=problems)
+    return keep
+
+
+def channel_return_record(
+    *, channel: Channel, order: ChannelOrder, data: ReturnData, approved: bool
+) -> str:
+    """A channel return requested (approved=False) or approved: one `ChannelReturn` per return
+    id, `return.requested` when it is first recorded, and on approval one `ODOO_RETURN` row
+    (goods are expected). Any number of deliveries, in any order. Returns what happened."""
+    external_id = refund_id(data.external_id)[:255]
+    with transaction.atomic():
+        order = ChannelOrder.objects.select_for_update().select_related("channel").get(pk=order.pk)
+        ret = ChannelReturn.objects.filter(channel=channel, external_id=external_id).first()
+        outcome = "seen"
+        if ret is None:
+            keep = _return_lines(order, data.name or external_id, data.lines)
+            ret = ChannelReturn.objects.create(
+                channel=channel,
+                order=order,
+                external_id=external_id,
+                name=data.name[:255],
+                source=ChannelReturn.Source.CHANNEL_RETURN,
+                state=ChannelReturn.State.REQUESTED,
+                reason=data.reason[:500],
+                payload=data.raw or {},
+            )
+            ReturnLine.objects.bulk_create(
+                ReturnLine(
+                    ret=ret,
+                    sku=ln.sku[:255],
+                    quantity=qty,
+                    external_line_id=ln.external_line_id[:255],
+                )
+                for ln, qty in keep
+            )
+            number = order.number or order.external_id
+            what = ", ".join(f"{qty} x {ln.sku}" for ln, qty in keep) or "no lines"
+            order_note(
+                order=order,
+                actor=ACTOR,
+                reason=f"{channel.code} return {data.name or external_id} requested ({what})",
+            )
+            return_requested(ret=ret)
+            logger.info("return %s of order %s recorded", external_id, number)
+            outcome = "new"
+        if not approved or ret.state != ChannelReturn.State.REQUESTED:
+            return outcome if ret.state not in CLOSED_RETURN_STATES else f"{outcome}, {ret.state}"
+        ret.state = ChannelReturn.State.APPROVED
+        ret.save(update_fields=["state", "updated_at"])
+        if not ret.lines.exists():
+            return f"{outcome}, approved, nothing to return"
+        order_note(
+            order=order,
+            actor=ACTOR,
+            reason=f"{channel.code} return {ret.name or external_id} approved: goods expected",
+        )
+        new_sync(ReturnSync.Action.ODOO_RETURN, order=order, ret=ret)
+        return f"{outcome}, approved"
+
+
+CLOSED_RETURN_STATES = (ChannelReturn.State.DECLINED, ChannelReturn.State.CANCELLED)
+
+
+def channel_return_close(
+    *, channel: Channel, order: ChannelOrder, data: ReturnData, state: str
+) -> str:
+    """A channel return declined or cancelled. Not known yet → recorded in that state (a late
+    `returns/request` then changes nothing). A return picking made or queued for it → an inbox
+    item (the picking is Odoo's to cancel); the return keeps its state otherwise."""
+    assert state in CLOSED_RETURN_STATES
+    external_id = refund_id(data.external_id)[:255]
+    with transaction.atomic():
+        order = ChannelOrder.objects.select_for_update().select_related("channel").get(pk=order.pk)
+        ret = ChannelReturn.objects.filter(channel=channel, external_id=external_id).first()
+        if ret is None:
+            ret = ChannelReturn.objects.create(
+                channel=channel,
+                order=order,
+                external_id=external_id,
+                name=data.name[:255],
+                source=ChannelReturn.Source.CHANNEL_RETURN,
+                state=state,
+                reason=data.reason[:500],
+                payload=data.raw or {},
+            )
+            return f"new, {state}"
+        if ret.state in CLOSED_RETURN_STATES:
+            return "seen"
+        if ret.state in (ChannelReturn.State.RECEIVED, ChannelReturn.State.REFUNDED):
+            return f"already {ret.state}"
+        picking = (
+            bool(ret.odoo_return_picking_id)
+            or ret.syncs.filter(action=ReturnSync.Action.ODOO_RETURN).exists()
+        )
+        ret.state = state
+        ret.save(update_fields=["state", "updated_at"])
+        label = ret.name or external_id
+        order_note(order=order, actor=ACTOR, reason=f"{channel.code} return {label} {state}")
+        if picking:
+            where = ret.odoo_return_picking_name or "queued"
+            problems = [
+                f"{ln.sku}: {ln.quantity} no longer coming back (return picking {where}, "
+                "cancel it in Odoo)"
+                for ln in ret.lines.all()
+            ] or [f"-: return picking {where}, cancel it in Odoo"]
+            _report_return_problem(order, what=f"return {label} {state}", problems=problems)
+            return f"{state}, picking to cancel"
+        return state
 
 
 # --- inbox -----------------------------------------------------------------------------------

@@ -19,6 +19,12 @@ Dedupe, per platform:
   An event for the order received at or after its `date_modified` has already fetched a state at
   least this new, so the poll skips it; otherwise it records `poll:order:<id>:<date_modified>`.
 
+Refunds: the order handlers of polled orders are followed by a refund check (apps.returns.handlers,
+one layer up): WooCommerce's `refunds[]` is in the body already; a Shopify order shows its refunds
+(`refunds[]`, else its refunded financial status); the thin BigCommerce body cannot, so its polled
+event carries the list's `refunded_amount` in the `x-hub-refunded-amount` header (the body stays
+exactly the webhook's). Only an order showing refunds the hub lacks costs one `refunds_read`.
+
 A webhook landing between that check and the poll's insert can still make two events of one
 order version; order_ingest is idempotent per version, so that costs a handler run, not an order.
 
@@ -52,6 +58,7 @@ from .models import Channel, ChannelSyncState
 logger = logging.getLogger(__name__)
 
 POLL_HEADER = "x-hub-source"
+REFUNDED_HEADER = "x-hub-refunded-amount"
 
 
 class RecordedEvent(Protocol):
@@ -163,7 +170,11 @@ def _bigcommerce_event(channel: Channel, order: dict[str, Any]) -> PolledOrder:
         "store/order/updated",
         f"poll:order:{oid}:{version.astimezone(dt.UTC).isoformat()}",
         json.dumps(body).encode(),
-        {POLL_HEADER: "poll", "content-type": "application/json"},
+        {
+            POLL_HEADER: "poll",
+            REFUNDED_HEADER: str(order.get("refunded_amount") or "0"),
+            "content-type": "application/json",
+        },
     )
 
 
