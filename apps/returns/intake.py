@@ -189,6 +189,8 @@ def refund_record(*, channel: Channel, order: ChannelOrder, data: RefundData) ->
                     external_line_id=line_id,
                 )
             )
+        if req is None and _goods_by_setting(channel):
+            mapped = _restock_by_shipped(order, mapped)
         RefundLine.objects.bulk_create(
             RefundLine(
                 refund=refund,
@@ -225,6 +227,42 @@ def refund_record(*, channel: Channel, order: ChannelOrder, data: RefundData) ->
             new_sync(ReturnSync.Action.ODOO_CREDIT, order=order, refund=refund)
         logger.info("refund %s of order %s recorded", external_id, number)
         return "new"
+
+
+def _goods_by_setting(channel: Channel) -> bool:
+    """WooCommerce and BigCommerce refunds carry no restock: the channel setting decides."""
+    return bool(getattr(channel, "refunds_return_goods", False)) and channel.kind in (
+        Channel.Kind.WOOCOMMERCE,
+        Channel.Kind.BIGCOMMERCE,
+    )
+
+
+def _restock_by_shipped(order: ChannelOrder, lines: list[RefundLineData]) -> list[RefundLineData]:
+    """Split each refunded line without a restock into what was shipped (comes back: `return`)
+    and what was not (taken off the open order: `cancel`), by the order's shipments."""
+    shipped = shipped_by_sku(order)
+    out: list[RefundLineData] = []
+    for ln in lines:
+        if ln.restock != RefundLine.Restock.NO_RESTOCK or ln.quantity <= 0:
+            out.append(ln)
+            continue
+        back = min(ln.quantity, max(0, shipped[ln.sku]))
+        shipped[ln.sku] -= back
+        parts = [(back, RefundLine.Restock.RETURN), (ln.quantity - back, RefundLine.Restock.CANCEL)]
+        parts = [(q, r) for q, r in parts if q]
+        # The money stays on the first part (a credit note line per refunded line is enough).
+        for i, (qty, restock) in enumerate(parts):
+            out.append(
+                RefundLineData(
+                    sku=ln.sku,
+                    quantity=qty,
+                    amount=ln.amount if i == 0 else ln.amount * 0,
+                    tax=ln.tax if i == 0 else ln.tax * 0,
+                    restock=str(restock),
+                    external_line_id=ln.external_line_id,
+                )
+            )
+    return out
 
 
 def _goods_back(

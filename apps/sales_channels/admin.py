@@ -65,6 +65,7 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "refund_on_receipt",
             "post_credit_notes",
             "refund_api_refund",
+            "refunds_return_goods",
             "prices_enabled",
             "prices_interval_seconds",
             "orders_poll_enabled",
@@ -179,6 +180,7 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                     ("fulfillment_enabled", "fulfillment_interval_seconds"),
                     "notify_customer_on_shipment",
                     ("refund_on_receipt", "post_credit_notes", "refund_api_refund"),
+                    "refunds_return_goods",
                     ("prices_enabled", "prices_interval_seconds"),
                     "api_rate",
                 )

@@ -108,6 +108,12 @@ class Channel(models.Model):
         help_text="Post the Odoo credit notes the hub makes for this channel's refunds "
         "(off: they stay draft for accounting to post)",
     )
+    refunds_return_goods = models.BooleanField(
+        default=False,
+        help_text="WooCommerce and BigCommerce refunds do not say whether goods come back: on, "
+        "the refunded quantities already shipped are expected back in Odoo (a return picking) "
+        "and those not shipped yet are taken off the open order; off, only the money is credited",
+    )
     refund_api_refund = models.BooleanField(
         default=True,
         help_text="WooCommerce api_refund: the payment gateway pays the refund "

@@ -191,3 +191,45 @@ def test_unknown_order_is_ignored(gw: Any, rings: Any) -> None:
     shop = channel("shop", "shopify")
     out = handlers.refund_event_handle(event(shop, "refunds/create", shopify_refund("9999")))
     assert out == "not a hub order"
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_woocommerce_refund_goods_come_back_by_the_channel_setting(
+    gw: Any, rings: Any, refunds: Any, setting: bool
+) -> None:
+    """WooCommerce refunds say nothing about goods: with refunds_return_goods on, the refunded
+    quantity already shipped makes a return picking; off, only the money is credited."""
+    import datetime as dt
+
+    from apps.returns.adapters import RefundData, RefundLineData
+
+    woo = channel("woo2", "woocommerce", post_credit_notes=True, refunds_return_goods=setting)
+    order = shipped_order(woo, "2002")
+    invoice(gw, order, "30.00")
+    refunds.store["2002"] = [
+        RefundData(
+            external_id="56",
+            currency="USD",
+            amount=Decimal("10.00"),
+            refunded_at=dt.datetime.now(dt.UTC),
+            lines=(
+                RefundLineData(
+                    sku="TSHIRT", quantity=1, amount=Decimal("10.00"), external_line_id="L1"
+                ),
+            ),
+        )
+    ]
+    body = {"id": 2002, "status": "processing", "refunds": [{"id": 56, "total": "-10.00"}]}
+    assert handlers.woo_refunds_changed(woo, body) == "new"
+    run_all()
+    restocks = list(RefundLine.objects.values_list("restock", flat=True))
+    if setting:
+        assert restocks == [RefundLine.Restock.RETURN]
+        ret = ChannelReturn.objects.get()
+        assert ret.source == ChannelReturn.Source.REFUND_RESTOCK
+        assert ret.odoo_return_picking_id is not None
+        assert ReturnSync.objects.filter(action=ReturnSync.Action.ODOO_RETURN).count() == 1
+    else:
+        assert restocks == [RefundLine.Restock.NO_RESTOCK]
+        assert not ChannelReturn.objects.exists()
+    assert ChannelRefund.objects.get().state == "credited"
