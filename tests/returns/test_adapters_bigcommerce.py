@@ -123,6 +123,7 @@ def test_over_refund_and_quote_mismatch_are_permanent(
     assert refunds(bigcommerce_standin, order) == []
 
 
+@pytest.mark.django_db(transaction=True)  # the threads take the lock through the database
 def test_one_refund_at_a_time_per_order(
     adapter: BigCommerceRefunds,
     channel: Any,
