@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.events.publish import event_publish
+from apps.orders.business_events import entity_key, order_ref
 from apps.orders.models import ChannelOrder
 
 from .models import Shipment
@@ -25,24 +26,15 @@ def _iso(value: Any) -> str:
     return str(value.isoformat()).replace("+00:00", "Z")
 
 
-def _order(row: ChannelOrder) -> dict[str, Any]:
-    return {
-        "external_id": row.external_id,
-        "number": row.number or "",
-        "reference": row.odoo_ref,
-        "odoo_name": row.odoo_name or None,
-    }
-
-
 def shipment_dispatched(*, shipment: Shipment, order: ChannelOrder, partial: bool) -> None:
     event_publish(
         type="shipment.dispatched",
-        entity_key=f"order:{order.odoo_ref}",
+        entity_key=entity_key(order),
         channel=order.channel,
         occurred_at=shipment.shipped_at,
         payload={
             "channel": order.channel.code,
-            "order": _order(order),
+            "order": order_ref(order),
             "shipment": {
                 "odoo_picking": shipment.odoo_picking_name,
                 "carrier": shipment.carrier or shipment.odoo_carrier or None,
@@ -62,12 +54,12 @@ def delivery_confirmed(*, shipment: Shipment, order: ChannelOrder) -> None:
     assert shipment.delivered_at is not None
     event_publish(
         type="delivery.confirmed",
-        entity_key=f"order:{order.odoo_ref}",
+        entity_key=entity_key(order),
         channel=order.channel,
         occurred_at=shipment.delivered_at,
         payload={
             "channel": order.channel.code,
-            "order": _order(order),
+            "order": order_ref(order),
             "shipment": {
                 "odoo_picking": shipment.odoo_picking_name,
                 "tracking_numbers": list(shipment.tracking_numbers),

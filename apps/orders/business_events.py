@@ -28,15 +28,22 @@ def entity_key(row: ChannelOrder) -> str:
     return f"order:{row.odoo_ref}"
 
 
+def order_ref(row: ChannelOrder) -> dict[str, Any]:
+    """Which order, as every event about it names it (shipments, returns, refunds too)."""
+    return {
+        "external_id": row.external_id,
+        "number": row.number or "",
+        "reference": row.odoo_ref,
+        "odoo_name": row.odoo_name or None,
+    }
+
+
 def order_data(row: ChannelOrder) -> dict[str, Any]:
     """The order as every order.* event carries it: references, state, total, lines."""
     return {
         "channel": row.channel.code,
         "order": {
-            "external_id": row.external_id,
-            "number": row.number or "",
-            "reference": row.odoo_ref,
-            "odoo_name": row.odoo_name or None,
+            **order_ref(row),
             "state": row.state,
             "po_number": row.po_number or "",
             "total": str(Decimal(row.total or 0).quantize(CENT)),

@@ -12,18 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from apps.events.publish import event_publish
-from apps.orders.models import ChannelOrder
+from apps.orders.business_events import entity_key, order_ref
 
 from .models import ChannelRefund, ChannelReturn
-
-
-def _order(row: ChannelOrder) -> dict[str, Any]:
-    return {
-        "external_id": row.external_id,
-        "number": row.number or "",
-        "reference": row.odoo_ref,
-        "odoo_name": row.odoo_name or None,
-    }
 
 
 def _lines(rows: Any, attr: str = "quantity") -> list[dict[str, Any]]:
@@ -34,11 +25,11 @@ def return_requested(*, ret: ChannelReturn) -> None:
     order = ret.order
     event_publish(
         type="return.requested",
-        entity_key=f"order:{order.odoo_ref}",
+        entity_key=entity_key(order),
         channel=ret.channel,
         payload={
             "channel": ret.channel.code,
-            "order": _order(order),
+            "order": order_ref(order),
             "return": {
                 "id": ret.external_id,
                 "source": ret.source,
@@ -55,12 +46,12 @@ def return_received(*, ret: ChannelReturn) -> None:
     assert ret.received_at is not None
     event_publish(
         type="return.received",
-        entity_key=f"order:{order.odoo_ref}",
+        entity_key=entity_key(order),
         channel=ret.channel,
         occurred_at=ret.received_at,
         payload={
             "channel": ret.channel.code,
-            "order": _order(order),
+            "order": order_ref(order),
             "return": {
                 "odoo_picking": ret.odoo_return_picking_name or str(ret.odoo_return_picking_id),
                 "lines": _lines(ret.lines.all(), "quantity_received"),
@@ -74,12 +65,12 @@ def refund_created(*, refund: ChannelRefund) -> None:
     order = refund.order
     event_publish(
         type="refund.created",
-        entity_key=f"order:{order.odoo_ref}",
+        entity_key=entity_key(order),
         channel=refund.channel,
         occurred_at=refund.refunded_at,
         payload={
             "channel": refund.channel.code,
-            "order": _order(order),
+            "order": order_ref(order),
             "refund": {
                 "channel_refund_id": refund.external_id,
                 "amount": f"{refund.amount:.2f}",

@@ -48,12 +48,6 @@ class EventTypeField(StrictCharField):
     """An event type of the catalog, or "*" (the service explains what is wrong with others)."""
 
 
-class ErrorSerializer(serializers.Serializer[Any]):
-    error = serializers.CharField(help_text="invalid_request, not_found, ...")
-    field = serializers.CharField(allow_null=True, help_text="The offending field, if any")
-    reason = serializers.CharField()
-
-
 class EndpointCreateSerializer(serializers.Serializer[Any]):
     url = serializers.URLField(max_length=1000, help_text="https URL that receives the events")
     event_types = serializers.ListField(

@@ -17,18 +17,20 @@ from typing import Any
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import PermanentError
+from apps.sales_channels.api.base import (
+    AUTH,
+    INVALID,
+    ErrorSerializer,
+    TokenAPIView,
+    error_response,
+)
 from apps.sales_channels.auth import (
-    ApiTokenAuthentication,
-    ChannelPrincipal,
     HasScope,
-    TokenRateThrottle,
 )
 
 from .. import selectors, services
@@ -39,7 +41,6 @@ from .serializers import (
     EndpointSerializer,
     EndpointUpdateSerializer,
     EndpointWithSecretSerializer,
-    ErrorSerializer,
     EventListQuerySerializer,
     EventPageSerializer,
     EventTypeSerializer,
@@ -52,34 +53,8 @@ READ = "events:read"
 MANAGE = "events:manage"
 # Documented answers besides the success: what a token can meet anywhere (AUTH), what a body or
 # query can cause (INVALID), and what naming an endpoint can (NOT_FOUND).
-AUTH = {
-    401: OpenApiResponse(ErrorSerializer, description="No or an invalid token"),
-    403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope"),
-    429: OpenApiResponse(ErrorSerializer, description="Rate limited (Retry-After)"),
-}
-INVALID = {
-    400: OpenApiResponse(ErrorSerializer, description="A field is invalid (`field`, `reason`)"),
-}
 ERRORS = {**INVALID, **AUTH}
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such endpoint for this token")}
-
-
-def _error(
-    field: str | None, reason: str, code: int = 400, kind: str = "invalid_request"
-) -> Response:
-    return Response({"error": kind, "field": field, "reason": reason}, status=code)
-
-
-def _invalid(exc: serializers.ValidationError) -> Response:
-    detail = exc.detail
-    if isinstance(detail, dict) and detail:
-        field, reasons = next(iter(detail.items()))
-        reason = reasons[0] if isinstance(reasons, list) and reasons else reasons
-        if isinstance(reason, dict):  # a nested field (a list item)
-            sub, msgs = next(iter(reason.items()))
-            return _error(f"{field}[{sub}]", str(msgs[0] if isinstance(msgs, list) else msgs))
-        return _error(None if field == "non_field_errors" else str(field), str(reason))
-    return _error(None, str(detail))
 
 
 def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
@@ -88,40 +63,8 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     return dict(s.validated_data)
 
 
-class _TokenView(APIView):
-    authentication_classes = [ApiTokenAuthentication]
+class _TokenView(TokenAPIView):
     permission_classes = [HasScope]
-    throttle_classes = [TokenRateThrottle]
-    parser_classes = [JSONParser]  # a JSON API: bodies are JSON (the OpenAPI document says so)
-
-    @property
-    def principal(self) -> ChannelPrincipal:
-        user = self.request.user
-        assert isinstance(user, ChannelPrincipal)
-        return user
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, serializers.ValidationError):
-            return _invalid(exc)
-        if isinstance(exc, PermanentError):
-            return _error(exc.context.get("field"), exc.message)
-        response = super().handle_exception(exc)
-        if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-            kinds = {
-                400: "invalid_request",  # a body that is not JSON
-                401: "unauthorized",
-                403: "forbidden",
-                404: "not_found",
-                405: "method_not_allowed",
-                415: "unsupported_media_type",
-                429: "rate_limited",
-            }
-            response.data = {
-                "error": kinds.get(response.status_code, "error"),
-                "field": None,
-                "reason": str(response.data["detail"]),
-            }
-        return response
 
 
 # --- the catalog --------------------------------------------------------------------------------
@@ -166,7 +109,7 @@ class EventTypeDetailView(APIView):
         try:
             t = event_type(name)
         except KeyError as exc:
-            return _error("type", str(exc.args[0]), 404, "not_found")
+            return error_response("type", str(exc.args[0]), 404, "not_found")
         return Response(
             {"type": t.name, "version": t.version, "description": t.description, "schema": t.schema}
         )
@@ -197,12 +140,12 @@ class EventListView(_TokenView):
         q = _validated(EventListQuerySerializer, request.query_params)
         pieces = [t.strip() for t in q["types"].split(",")] if q["types"] else []
         if any(not t for t in pieces):
-            return _error("types", "an empty event type (a stray comma?)")
+            return error_response("types", "an empty event type (a stray comma?)")
         types = pieces
         known = set(event_types())
         unknown = [t for t in types if t not in known]
         if unknown:
-            return _error("types", f"unknown event type(s) {', '.join(unknown)}")
+            return error_response("types", f"unknown event type(s) {', '.join(unknown)}")
         rows = selectors.events_page(
             channel=self.principal.channel, after=q["after"], types=types, limit=q["limit"] + 1
         )
@@ -274,7 +217,7 @@ class EndpointDetailView(_EndpointView):
     def get(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
         if ep is None:
-            return _error(None, "no such endpoint", 404, "not_found")
+            return error_response(None, "no such endpoint", 404, "not_found")
         return Response(EndpointSerializer(ep).data)
 
     @extend_schema(
@@ -285,7 +228,7 @@ class EndpointDetailView(_EndpointView):
     def patch(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
         if ep is None:
-            return _error(None, "no such endpoint", 404, "not_found")
+            return error_response(None, "no such endpoint", 404, "not_found")
         data = _validated(EndpointUpdateSerializer, request.data)
         ep = services.endpoint_update(endpoint=ep, actor=self._actor(), **data)
         return Response(EndpointSerializer(ep).data)
@@ -297,7 +240,7 @@ class EndpointDetailView(_EndpointView):
     def delete(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
         if ep is None:
-            return _error(None, "no such endpoint", 404, "not_found")
+            return error_response(None, "no such endpoint", 404, "not_found")
         services.endpoint_delete(endpoint=ep, actor=self._actor())
         return Response(status=204)
 
@@ -311,7 +254,7 @@ class EndpointRotateView(_EndpointView):
     def post(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
         if ep is None:
-            return _error(None, "no such endpoint", 404, "not_found")
+            return error_response(None, "no such endpoint", 404, "not_found")
         with transaction.atomic():
             secret = services.endpoint_secret_rotate(endpoint=ep, actor=self._actor())
             old = (
@@ -337,10 +280,12 @@ class EndpointRecoverView(_EndpointView):
     def post(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
         if ep is None:
-            return _error(None, "no such endpoint", 404, "not_found")
+            return error_response(None, "no such endpoint", 404, "not_found")
         data = _validated(RecoverSerializer, request.data)
         if ep.state == WebhookEndpoint.State.DISABLED and not data["dry_run"]:
-            return _error("state", "the endpoint is disabled: enable it first", 409, "conflict")
+            return error_response(
+                "state", "the endpoint is disabled: enable it first", 409, "conflict"
+            )
         result = services.endpoint_recover(
             endpoint=ep, since=data["since"], actor=self._actor(), dry_run=data["dry_run"]
         )

@@ -16,17 +16,20 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.core.errors import PermanentError
-from apps.events.api.serializers import ErrorSerializer
 from apps.orders.selectors import order_get
-from apps.sales_channels.auth import ApiTokenAuthentication, ChannelPrincipal, TokenRateThrottle
+from apps.sales_channels.api.base import (
+    AUTH,
+    INVALID,
+    ErrorSerializer,
+    TokenAPIView,
+    error_response,
+)
+from apps.sales_channels.auth import ChannelPrincipal
 
 from .. import selectors
 from ..reports import IdempotencyKeyReused, shipment_report_record
@@ -39,30 +42,6 @@ from .serializers import (
 ORDERS_READ = "orders:read"
 ORDERS_WRITE = "orders:write"
 SHIPMENTS_WRITE = "shipments:write"
-
-AUTH = {
-    401: OpenApiResponse(ErrorSerializer, description="No or an invalid token"),
-    403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope"),
-    429: OpenApiResponse(ErrorSerializer, description="Rate limited (Retry-After)"),
-}
-INVALID = {
-    400: OpenApiResponse(ErrorSerializer, description="A field is invalid (`field`, `reason`)"),
-}
-
-
-def _error(
-    field: str | None, reason: str, code: int = 400, kind: str = "invalid_request"
-) -> Response:
-    return Response({"error": kind, "field": field, "reason": reason}, status=code)
-
-
-def _invalid(exc: serializers.ValidationError) -> Response:
-    detail = exc.detail
-    if isinstance(detail, dict) and detail:
-        field, reasons = next(iter(detail.items()))
-        reason = reasons[0] if isinstance(reasons, list) and reasons else reasons
-        return _error(None if field == "non_field_errors" else str(field), str(reason))
-    return _error(None, str(detail))
 
 
 class AnyScope(BasePermission):
@@ -81,38 +60,8 @@ class AnyScope(BasePermission):
         return False
 
 
-class _TokenView(APIView):
-    authentication_classes = [ApiTokenAuthentication]
+class _TokenView(TokenAPIView):
     permission_classes = [AnyScope]
-    throttle_classes = [TokenRateThrottle]
-    parser_classes = [JSONParser]
-
-    @property
-    def principal(self) -> ChannelPrincipal:
-        user = self.request.user
-        assert isinstance(user, ChannelPrincipal)
-        return user
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, serializers.ValidationError):
-            return _invalid(exc)
-        response = super().handle_exception(exc)
-        if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-            kinds = {
-                400: "invalid_request",
-                401: "unauthorized",
-                403: "forbidden",
-                404: "not_found",
-                405: "method_not_allowed",
-                415: "unsupported_media_type",
-                429: "rate_limited",
-            }
-            response.data = {
-                "error": kinds.get(response.status_code, "error"),
-                "field": None,
-                "reason": str(response.data["detail"]),
-            }
-        return response
 
 
 class OrderShipmentsView(_TokenView):
@@ -129,7 +78,7 @@ class OrderShipmentsView(_TokenView):
     def get(self, request: Request, order_id: int) -> Response:
         order = order_get(channel=self.principal.channel, order_id=order_id)
         if order is None:
-            return _error(None, "no such order", 404, "not_found")
+            return error_response(None, "no such order", 404, "not_found")
         data = {
             "order": order.pk,
             "number": order.number or order.external_id,
@@ -171,10 +120,10 @@ class ShipmentEventsView(_TokenView):
     def post(self, request: Request, shipment_id: int) -> Response:
         shipment = selectors.shipment_get(channel=self.principal.channel, shipment_id=shipment_id)
         if shipment is None:
-            return _error(None, "no such shipment", 404, "not_found")
+            return error_response(None, "no such shipment", 404, "not_found")
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 255:
-            return _error("Idempotency-Key", "longer than 255 characters")
+            return error_response("Idempotency-Key", "longer than 255 characters")
         s = ShipmentEventSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = s.validated_data
@@ -189,8 +138,8 @@ class ShipmentEventsView(_TokenView):
                 idempotency_key=key,
             )
         except IdempotencyKeyReused as exc:
-            return _error("Idempotency-Key", exc.message, 422, "idempotency_conflict")
+            return error_response("Idempotency-Key", exc.message, 422, "idempotency_conflict")
         except PermanentError as exc:
-            return _error(exc.context.get("field"), exc.message)
+            return error_response(exc.context.get("field"), exc.message)
         body = ShipmentReportSerializer(recorded.report).data
         return Response(body, status=201 if recorded.created else 200)

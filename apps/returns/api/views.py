@@ -16,9 +16,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.events.api.serializers import ErrorSerializer
-from apps.fulfillment.api.views import AUTH, INVALID, _error, _TokenView
+from apps.fulfillment.api.views import _TokenView
 from apps.orders.selectors import order_get
+from apps.sales_channels.api.base import AUTH, INVALID, ErrorSerializer, error_response
 from apps.sales_channels.models import Channel
 
 from ..models import ChannelReturn
@@ -61,11 +61,11 @@ class ReturnsView(_TokenView):
         data = s.validated_data
         order = order_get(channel=self.principal.channel, order_id=data["order_id"])
         if order is None:
-            return _error("order_id", "no such order", 404, "not_found")
+            return error_response("order_id", "no such order", 404, "not_found")
         try:
             ret = b2b_return_request(order=order, lines=data["lines"])
         except ReturnRefused as exc:
-            return _error(exc.context.get("field"), exc.message, 422, "unprocessable")
+            return error_response(exc.context.get("field"), exc.message, 422, "unprocessable")
         fresh = _get(self.principal.channel, ret.pk)
         return Response(ReturnSerializer(fresh).data, status=201)
 
@@ -84,5 +84,5 @@ class ReturnDetailView(_TokenView):
     def get(self, request: Request, return_id: int) -> Response:
         ret = _get(self.principal.channel, return_id)
         if ret is None:
-            return _error(None, "no such return", 404, "not_found")
+            return error_response(None, "no such return", 404, "not_found")
         return Response(ReturnSerializer(ret).data)
