@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("apps.events.api.urls")),
     path("api/v1/", include("apps.fulfillment.api.urls")),
     path("api/v1/", include("apps.returns.api.urls")),
+    path("api/v1/", include("apps.finance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

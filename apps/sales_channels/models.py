@@ -29,6 +29,11 @@ class Channel(models.Model):
         PAUSED = "paused", "Paused (webhooks answered 503, senders retry)"
         SHADOW = "shadow", "Shadow (recorded, not pushed)"
 
+    class Invoicing(models.TextChoices):
+        ON_CONFIRM = "on_confirm", "When the order is confirmed in Odoo (prepaid web orders)"
+        ON_DELIVERY = "on_delivery", "Per shipment, for what shipped (B2B terms)"
+        NONE = "none", "Never (Odoo's own automation invoices)"
+
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -118,6 +123,18 @@ class Channel(models.Model):
         default=True,
         help_text="WooCommerce api_refund: the payment gateway pays the refund "
         "(off: WooCommerce only records it)",
+    )
+    # Finance (docs/finance.md).
+    invoicing = models.CharField(
+        max_length=16,
+        choices=Invoicing.choices,
+        default=Invoicing.NONE,
+        help_text="When the hub makes and posts the Odoo customer invoice of this channel's orders",
+    )
+    register_payments = models.BooleanField(
+        default=True,
+        help_text="Register the channel's captured payments in Odoo against the invoice "
+        "(journal from the payment-method value map); off for B2B, where Odoo owns payment",
     )
     prices_enabled = models.BooleanField(default=False)
     prices_interval_seconds = models.PositiveIntegerField(default=3600)

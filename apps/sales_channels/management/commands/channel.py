@@ -9,6 +9,8 @@
                                         [--expires-days D]
     manage.py channel token revoke PREFIX
     manage.py channel webhooks CODE [--repair]
+    manage.py channel set CODE [--invoicing on_confirm|on_delivery|none] [--pricelist-id ID]
+                               [--<any setting> VALUE ...]   (audited, like the admin)
 
 Secrets and tokens are printed once; only their encrypted form / hash is stored.
 """
@@ -18,9 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models, transaction
 from django.utils import timezone
 
+from apps.core.audit import audit_record, snapshot
 from apps.core.errors import PermanentError
 from apps.sales_channels.models import Channel
 from apps.sales_channels.services import (
@@ -77,10 +82,24 @@ class Command(BaseCommand):
             help="re-register missing subscriptions, re-activate disabled ones",
         )
 
+        setter = sub.add_parser("set", help="change channel settings (audited)")
+        setter.add_argument("code")
+        setter.add_argument("--reason", default="", help="why, for the audit log")
+        for field in settable_fields():
+            flag = "--" + field.name.replace("_", "-")
+            extra: dict[str, Any] = {"dest": f"set_{field.name}", "default": None}
+            if field.choices:
+                extra["choices"] = [str(c[0]) for c in field.choices]
+            setter.add_argument(flag, help=str(field.help_text or field.verbose_name), **extra)
+        # The issue's spelling for the Odoo pricelist.
+        setter.add_argument("--pricelist", dest="set_pricelist_id", default=None)
+
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
             action = opts["action"]
-            if action == "add":
+            if action == "set":
+                self._set(opts)
+            elif action == "add":
                 self._add(opts)
             elif action == "list":
                 self._list()
@@ -112,6 +131,43 @@ class Command(BaseCommand):
                 self.stdout.write(f"revoked hub_{token.prefix}_… of {token.channel.code}")
         except PermanentError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _set(self, opts: dict[str, Any]) -> None:
+        channel = self._channel(opts["code"])
+        values = {
+            f.name: opts[f"set_{f.name}"]
+            for f in settable_fields()
+            if opts.get(f"set_{f.name}") is not None
+        }
+        if not values:
+            raise CommandError("nothing to set: name at least one setting (see --help)")
+        with transaction.atomic():
+            locked = Channel.objects.select_for_update().get(pk=channel.pk)
+            before = snapshot(locked)
+            for name, raw in values.items():
+                field = next(f for f in settable_fields() if f.name == name)
+                try:
+                    setattr(locked, name, _parse(field, raw))
+                except ValidationError as exc:
+                    raise CommandError(f"--{name.replace('_', '-')}: {'; '.join(exc.messages)}")
+            try:
+                locked.full_clean(exclude=["code"])
+            except ValidationError as exc:
+                raise CommandError(
+                    "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.message_dict.items())
+                )
+            locked.save(update_fields=[*values, "updated_at"])
+            audit_record(
+                user=None,
+                action="channel.set",
+                obj=locked,
+                before={k: before.get(k) for k in values},
+                after={k: snapshot(locked).get(k) for k in values},
+                reason=opts.get("reason") or "manage.py channel set",
+            )
+        for name in values:
+            shown = "(set)" if name in SECRET_FIELDS else getattr(locked, name)
+            self.stdout.write(f"{channel.code}: {name} = {shown}")
 
     def _channel(self, code: str) -> Channel:
         channel = Channel.objects.filter(code=code).first()
@@ -185,3 +241,39 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{c.code:<20} {c.kind:<18} {c.state:<8} {warehouses:<11} {secrets:<7} {tokens}"
             )
+
+
+SECRET_FIELDS = {"access_token", "consumer_key", "consumer_secret"}
+NOT_SETTABLE = {"id", "code", "kind", "created_at", "updated_at"}
+
+
+def settable_fields() -> list[models.Field[Any, Any]]:
+    """Every channel setting `channel set` can change: the concrete, non-relational fields."""
+    return [
+        f
+        for f in Channel._meta.get_fields()
+        if isinstance(f, models.Field)
+        and f.concrete
+        and not f.is_relation
+        and f.name not in NOT_SETTABLE
+    ]
+
+
+def _parse(field: models.Field[Any, Any], raw: str) -> Any:
+    if isinstance(field, models.BooleanField):
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValidationError(f"{raw!r} is not on/off")
+    if raw == "" and field.null:
+        return None
+    if isinstance(field, models.JSONField):
+        import json
+
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError(f"not JSON: {exc}") from exc
+    return field.to_python(raw)

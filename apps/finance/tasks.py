@@ -1,0 +1,68 @@
+"""Thin tasks. Routing (settings.HUB_TASK_ROUTES): `finance.capture` and
+`finance.payouts_import` (channel and provider APIs) on `channel_io`, `finance.sync` and
+`finance.batch` (Odoo writes) on `odoo`, the rest on `batch`."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.core.periodic import periodic_job
+from apps.core.taskbase import HubTask
+
+from . import invoicing, payments, posting, reports, runs  # noqa: F401  register the actions
+from .models import PaymentAccount
+
+
+@shared_task(base=HubTask, name="finance.sync")
+def finance_sync(sync_id: int) -> str:
+    return runs.row_run(sync_id=sync_id)
+
+
+@shared_task(base=HubTask, name="finance.capture")
+def finance_capture(sync_id: int) -> str:
+    return runs.row_run(sync_id=sync_id)
+
+
+@shared_task(base=HubTask, name="finance.batch")
+def finance_batch(action: str) -> str:
+    return runs.batch_run(action=action)
+
+
+@periodic_job(
+    name="finance.plan",
+    every_seconds=float(getattr(settings, "HUB_INVOICE_PLAN_SECONDS", 15)),
+    description="Record the invoices due under each channel's invoicing policy",
+    time_limit=120,
+)
+def plan() -> str:
+    return f"{invoicing.invoices_plan()} invoice(s) planned"
+
+
+@periodic_job(
+    name="finance.payouts_import",
+    every_seconds=float(getattr(settings, "HUB_PAYOUT_IMPORT_SECONDS", 3600)),
+    description="Import new payouts and their balance transactions; match them; post matches",
+    time_limit=900,
+)
+def payouts_import() -> str:
+    from .payouts import payouts_import as run_import
+    from .payouts import payouts_rematch
+
+    parts = []
+    for account in PaymentAccount.objects.filter(enabled=True).select_related("channel"):
+        counts = run_import(account)
+        parts.append(f"{account.code}: {counts['payouts']} payout(s)")
+    rematched = payouts_rematch()
+    reports.metrics_refresh()
+    return "; ".join([*parts, f"{rematched} rematched"])
+
+
+@periodic_job(
+    name="finance.invoices_refresh",
+    every_seconds=float(getattr(settings, "HUB_INVOICE_REFRESH_SECONDS", 600)),
+    description="Read the payment state of open invoices back from Odoo",
+    time_limit=240,
+)
+def invoices_refresh() -> str:
+    return f"{invoicing.invoices_refresh()} invoice(s) changed"
