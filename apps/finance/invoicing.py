@@ -28,6 +28,7 @@ from django.utils import timezone
 from apps.core.errors import PermanentError
 from apps.fulfillment.models import Shipment
 from apps.orders.models import ChannelOrder, OrderState
+from apps.returns.receipts import awaiting_apply
 from apps.sales_channels.models import Channel
 
 from . import odoo, runs
@@ -147,7 +148,9 @@ def _request(inv: OrderInvoice) -> dict[str, Any]:
         item["quantities"] = qty
         # The first shipment of a sale order also bills its shipping and other non-stock lines.
         item["include_other_lines"] = not OrderInvoice.objects.filter(
-            odoo_order_id=inv.odoo_order_id, shipment_picking_id__isnull=False, pk__lt=int(inv.pk or 0)
+            odoo_order_id=inv.odoo_order_id,
+            shipment_picking_id__isnull=False,
+            pk__lt=int(inv.pk or 0),
         ).exists()
     return item
 
@@ -217,6 +220,8 @@ def _store(row: FinanceSync, move: dict[str, Any], created: bool) -> None:
             inv.refresh_from_db()
             invoice_posted(invoice=inv)
             _release_waiting(inv.order_id)
+            # Channel refunds that waited for this invoice get their credit note now.
+            awaiting_apply(order_id=inv.order_id)
 
 
 def _release_waiting(order_id: int) -> None:

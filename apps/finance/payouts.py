@@ -138,6 +138,11 @@ class _Index:
     def __init__(self, account: PaymentAccount, lines: list[PayoutLine]) -> None:
         channel = account.channel_id
         txids = {ln.source_transaction_id for ln in lines if ln.source_transaction_id}
+        txids |= {
+            str(ln.raw.get("payment_intent"))
+            for ln in lines
+            if (ln.raw or {}).get("payment_intent")
+        }
         ext = {ln.source_order_id for ln in lines if ln.source_order_id}
         numbers = {ln.source_order_number for ln in lines if ln.source_order_number}
         self.payments = {
@@ -169,6 +174,10 @@ class _Index:
 
 def _explain_charge(ln: PayoutLine, idx: _Index, currency: str) -> tuple[bool, str, list[str]]:
     pay = idx.payments.get(ln.source_transaction_id) if ln.source_transaction_id else None
+    intent = str((ln.raw or {}).get("payment_intent") or "")
+    if pay is None and intent:
+        # WooCommerce's transaction_id holds the charge or the payment intent, by version.
+        pay = idx.payments.get(intent)
     order = pay.order if pay is not None else idx.order(ln)
     if pay is None and order is not None:
         pay = next(

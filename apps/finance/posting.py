@@ -228,11 +228,12 @@ def run_post_payout(row: FinanceSync) -> str:
         for e in entry_lines
         if int(e["account_id"]) == clearing and not e.get("reconciled")
     ]
-    result = statement
-    if not statement.get("is_reconciled"):
-        result = gw.statement_line_reconcile(
-            statement_line=statement, clearing_account_id=clearing, line_ids=ids
-        )
+    # Always through the reconcile: Odoo calls a statement line "reconciled" as soon as its
+    # suspense item moved to another account, before anything is matched; the gateway reads
+    # the items first and reconciles only those still open, so a retry is harmless.
+    result = gw.statement_line_reconcile(
+        statement_line=statement, clearing_account_id=clearing, line_ids=ids
+    )
     values = {
         "state": Payout.State.POSTED,
         "odoo_statement_line_id": int(statement["id"]),

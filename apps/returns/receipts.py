@@ -284,14 +284,17 @@ def refund_decide(*, req: RefundRequest, approve: bool, user: Any, reason: str) 
     return True
 
 
-def awaiting_apply() -> int:
-    """Refunds waiting for their invoice get a new credit-note row (the invoice may exist now)."""
+def awaiting_apply(*, order_id: int | None = None) -> int:
+    """Refunds waiting for their invoice get a new credit-note row (the invoice may exist now).
+    `order_id`: only that order's (the finance flow calls it when it posts the invoice)."""
     from apps.core.workrow import UNFINISHED
 
     from .models import ChannelRefund
 
     n = 0
     waiting = ChannelRefund.objects.filter(state=ChannelRefund.State.AWAITING_INVOICE)
+    if order_id is not None:
+        waiting = waiting.filter(order_id=order_id)
     for refund in waiting.select_related("order")[:500]:
         busy = ReturnSync.objects.filter(
             refund=refund, action=ReturnSync.Action.ODOO_CREDIT, state__in=UNFINISHED

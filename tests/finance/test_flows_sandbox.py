@@ -69,13 +69,18 @@ def test_a_paid_order_makes_one_invoice_and_one_payment_and_a_redelivery_nothing
     assert invoices_plan() == 1
     out = run_finance()
     from apps.inbox.models import Issue
-    assert out == ["invoiced:1:1", "registered:1:1"], [(i.title, i.last_error) for i in Issue.objects.all()]
+
+    assert out == ["invoiced:1:1", "registered:1:1"], [
+        (i.title, i.last_error) for i in Issue.objects.all()
+    ]
     [inv] = invoices(sandbox_settings)
     assert inv["ref"] == "woo:invoice:7700001" and inv["state"] == "posted"
     assert cents(inv["amount_total"]) == cents("66.74")
     assert inv["payment_state"] == "paid"
     [odoo_pay] = payments(sandbox_settings)
-    assert odoo_pay["ref"] == "woo:payment:ch_7700001" and cents(odoo_pay["amount"]) == cents("66.74")
+    assert odoo_pay["ref"] == "woo:payment:ch_7700001" and cents(odoo_pay["amount"]) == cents(
+        "66.74"
+    )
     pay.refresh_from_db()
     assert pay.state == ChannelPayment.State.REGISTERED and pay.odoo_payment_id
     hub_inv = OrderInvoice.objects.get()
@@ -169,3 +174,58 @@ def test_on_delivery_invoices_each_shipment_for_what_shipped(
     }
     # B2B: Odoo owns payment, the API shows the invoices and their payment state
     assert ChannelPayment.objects.filter(state="pending").count() == 0
+
+
+def test_a_paid_shopify_order_reads_its_transactions_and_is_paid_once(
+    sandbox_settings: Any, bind_all: Any, quiet_rings: None, shopify_standin: Any
+) -> None:
+    """orders/paid: the capture is read over the Admin API (the stand-in), by transaction id."""
+    from apps.mappings.models import ValueMap
+    from apps.sales_channels.services import channel_create
+    from tests.orders.conftest import shopify_payload
+    from tests.returns.conftest import map_tax8
+
+    from .conftest import bank_journal
+
+    shop, _ = channel_create(
+        code="shop",
+        kind="shopify",
+        api_base_url=shopify_standin.url,
+        access_token=shopify_standin.access_token,
+    )
+    shop.invoicing = Channel.Invoicing.ON_CONFIRM
+    shop.save()
+    bind_all(shop)
+    map_tax8(shop, sandbox_settings)
+    ValueMap.objects.create(
+        channel=shop,
+        kind=ValueMap.Kind.PAYMENT_METHOD,
+        channel_value="shopify_payments",
+        odoo_value=str(bank_journal(sandbox_settings)),
+    )
+    oid = 820982911946154508
+    shopify_standin.seed_order(
+        id=oid,
+        line_items=[{"sku": "TSHIRT-BLU-M", "quantity": 1}],
+        transactions=[{"kind": "SALE", "gateway": "shopify_payments", "amount": "66.74"}],
+    )
+    body = shopify_payload(oid)
+    deliver(shop, body, topic="orders/create")
+    order_push_due()
+    invoices_plan()
+    assert sorted(run_finance()) == ["captured", "invoiced:1:1", "registered:1:1"]
+    pay = ChannelPayment.objects.get()
+    assert pay.gateway == "shopify_payments" and pay.amount == cents("66.74")
+    assert pay.transaction_id.isdigit()  # the legacy id balance transactions name
+    [odoo_pay] = payments(sandbox_settings)
+    assert odoo_pay["ref"] == f"shop:payment:{pay.transaction_id}"
+    [inv] = invoices(sandbox_settings)
+    assert inv["payment_state"] == "paid"
+    # orders/paid and orders/updated for the same order: no second payment, no second invoice
+    deliver(shop, body, topic="orders/paid")
+    deliver(shop, body, topic="orders/updated")
+    run_finance()
+    invoices_plan()
+    run_finance()
+    assert len(payments(sandbox_settings)) == 1 and len(invoices(sandbox_settings)) == 1
+    assert ChannelPayment.objects.count() == 1
