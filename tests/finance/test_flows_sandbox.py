@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from apps.events.models import BusinessEvent
-from apps.finance.handlers import finance_order_event
 from apps.finance.invoicing import invoices_plan
 from apps.finance.models import ChannelPayment, FinanceSync, OrderInvoice
 from apps.ledger.registry import handler_for
