@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.fulfillment",
     "apps.returns",
+    "apps.finance",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +219,12 @@ ODOO_URL = env.str("ODOO_URL", default=f"http://127.0.0.1:{HUB_SANDBOX_PORT}")
 ODOO_DB = env.str("ODOO_DB", default="hub")
 ODOO_USER = env.str("ODOO_USER", default="admin")
 ODOO_PASSWORD = env.str("ODOO_PASSWORD", default="admin")
+# The finance flow's bank side (bank statement lines, matching payouts) needs a user in
+# account.group_account_user ("Technical / Show Full Accounting Features"), which the integration
+# user above should not have. Unset: the integration user (statement lines then fail with an
+# access error). See docs/odoo.md, "Finance: invoices, payments, payouts".
+ODOO_ACCOUNTING_USER = env.str("ODOO_ACCOUNTING_USER", default="")
+ODOO_ACCOUNTING_PASSWORD = env.str("ODOO_ACCOUNTING_PASSWORD", default="")
 ODOO_TIMEOUT_CONNECT = env.float("ODOO_TIMEOUT_CONNECT", default=5.0)
 ODOO_TIMEOUT_READ = env.float("ODOO_TIMEOUT_READ", default=60.0)
 ODOO_MAX_CONCURRENCY = env.int("ODOO_MAX_CONCURRENCY", default=4)
@@ -256,6 +263,11 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "returns.sync": "odoo",
     "returns.poll_odoo": "odoo",
     "returns.*": "batch",
+    "finance.capture": "channel_io",
+    "finance.payouts_import": "channel_io",
+    "finance.sync": "odoo",
+    "finance.batch": "odoo",
+    "finance.*": "batch",
     "channels.*": "channel_io",
     "mappings.*": "batch",
 }
@@ -370,6 +382,16 @@ HUB_SHIPMENT_POLL_OVERLAP_SECONDS = env.int("HUB_SHIPMENT_POLL_OVERLAP_SECONDS",
 # currency) waits for an Approver; the Odoo return-receipt poll period and its overlap.
 HUB_REFUND_APPROVAL_ABOVE = env.str("HUB_REFUND_APPROVAL_ABOVE", default="250.00")
 HUB_RETURN_POLL_SECONDS = env.float("HUB_RETURN_POLL_SECONDS", default=30.0)
+# Finance (docs/finance.md).
+HUB_INVOICE_PLAN_SECONDS = env.float("HUB_INVOICE_PLAN_SECONDS", default=15.0)
+HUB_PAYOUT_IMPORT_SECONDS = env.float("HUB_PAYOUT_IMPORT_SECONDS", default=3600.0)
+HUB_FINANCE_BATCH = {
+    "invoice": env.int("HUB_INVOICE_BATCH", default=200),
+    "payment": env.int("HUB_PAYMENT_BATCH", default=100),
+}
+# An Odoo journal id for payment gateways the channel's value map does not name (blank: such a
+# payment is an inbox item until the gateway is mapped).
+HUB_PAYMENT_DEFAULT_JOURNAL = env.str("HUB_PAYMENT_DEFAULT_JOURNAL", default="")
 HUB_RETURN_POLL_OVERLAP_SECONDS = env.int("HUB_RETURN_POLL_OVERLAP_SECONDS", default=300)
 # Inventory publication: the request rate of WooCommerce sites (core WooCommerce has no limit and
 # sends no rate headers; hosts and WAFs add their own), and the longest a publisher sleeps for a

@@ -246,12 +246,50 @@ class BigCommerce:
                 "_refunds": [],
                 "_refunding": False,
                 "_providers": list(data.get("payment_providers") or ["braintree"]),
+                "_transactions": self._seed_transactions(oid, now, subtotal, data),
                 "refunded_amount": money(0),
                 "store_credit_amount": money(0),
                 "_modified": now,
             }
             st.orders[oid] = order
             return {"id": oid}
+
+    def _seed_transactions(
+        self, oid: int, now: float, total: float, data: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """``GET /v3/orders/<id>/transactions`` rows (LIFECYCLE.md §3.3): ``transactions`` as
+        given (``[{event, amount, gateway, gateway_transaction_id, status, method, offline}]``),
+        else one successful ``purchase`` of the order total through the first provider."""
+        given = data.get("transactions")
+        if given is None:
+            gateway = str((data.get("payment_providers") or ["braintree"])[0])
+            given = [{"event": "purchase", "amount": total, "gateway": gateway}]
+        rows = []
+        for n, t in enumerate(given, start=1):
+            rows.append(
+                {
+                    "id": oid * 100 + n,
+                    "order_id": str(oid),
+                    "event": str(t.get("event") or "purchase"),
+                    "method": str(t.get("method") or "credit_card"),
+                    "amount": float(t.get("amount") if t.get("amount") is not None else total),
+                    "currency": str(t.get("currency") or "USD"),
+                    "gateway": str(t.get("gateway") or "braintree"),
+                    "gateway_transaction_id": str(
+                        t.get("gateway_transaction_id") or f"gw{oid}x{n}{uuid.uuid4().hex[:8]}"
+                    ),
+                    "date_created": dt.datetime.fromtimestamp(now, dt.UTC).strftime(
+                        "%Y-%m-%dT%H:%M:%S+00:00"
+                    ),
+                    "test": True,
+                    "status": str(t.get("status") or "ok"),
+                    "fraud_review": False,
+                    "reference_transaction_id": t.get("reference_transaction_id"),
+                    "offline": bool(t.get("offline", False)),
+                    "custom": t.get("custom"),
+                }
+            )
+        return rows
 
     # -- HTTP -----------------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
@@ -444,6 +482,15 @@ class BigCommerce:
             return self._adjust(body, absolute=False)
         if parts[0] == "hooks":
             return self._hooks(req, parts, body)
+        if len(parts) == 3 and parts[0] == "orders" and parts[2] == "transactions" and m == "GET":
+            with st.lock:
+                order = st.orders.get(int_or_none(parts[1]) or 0)
+                if order is None:
+                    return self._op(
+                        problem(404, "Order not found"), "GET v3/orders/{id}/transactions"
+                    )
+                rows = [dict(t) for t in order["_transactions"]]
+            return self._page(req, rows, "GET v3/orders/{id}/transactions")
         if len(parts) >= 2 and parts[0] == "orders" and "payment_actions" in parts:
             resp = self._payment_actions(req, parts, body)
             if resp is not None:

@@ -1,5 +1,8 @@
 """HTTP front shared by the three stand-ins: platform routing, faults, control endpoints.
 
+Every stand-in also answers the Stripe API under ``/v1/`` (``stripe.py``): the payment gateway
+account of a WooCommerce or BigCommerce store; faults and latency apply to it as well.
+
 Latency is slept before the platform handler takes the store lock, so concurrent calls overlap
 the way they would against a real API; the handler itself runs under the one store lock.
 """
@@ -19,9 +22,11 @@ from .base import Platform, Request, Response
 from .bigcommerce import BigCommerce
 from .shopify import Shopify
 from .store import Store, default_seed
+from .stripe import Stripe
 from .woocommerce import WooCommerce
 
 CONTROL = "/__standin__/"
+STRIPE = "/v1/"
 RECEIVED_BODY_LIMIT = 1_000_000  # keep giant bodies out of the log; the size is still recorded
 
 
@@ -91,6 +96,7 @@ class StandIn:
             self.platform = BigCommerce(self.store)
         else:
             raise ValueError(f"unknown kind {kind!r}")
+        self.stripe = Stripe(self.store)  # state in store.extra: reset with the store
         self.baseline_config = self.platform.config()
         self.faults = Faults()
 
@@ -153,8 +159,9 @@ class Handler(BaseHTTPRequestHandler):
             resp = self._injected(injected)
             answer = "dropped" if injected.get("drop") else "injected"
         else:
+            handle = si.stripe.handle if split.path.startswith(STRIPE) else si.platform.handle
             try:
-                resp = si.platform.handle(req)
+                resp = handle(req)
             except Exception as exc:  # a stand-in bug must answer 500, not hang the client
                 resp = Response(
                     500, {"errors": f"stand-in error: {type(exc).__name__}: {exc}"}, op="error"
@@ -247,6 +254,15 @@ class Handler(BaseHTTPRequestHandler):
                     return Response(200, [i.to_dict() for i in si.store.items.values()])
             if name == "orders" and req.method == "POST":
                 return Response(200, si.platform.seed_order(body if isinstance(body, dict) else {}))
+            if name == "shopify/payouts" and si.kind == "shopify":
+                payments = si.platform.payments  # type: ignore[attr-defined]
+                if req.method == "POST":
+                    return Response(200, payments.seed(body if isinstance(body, dict) else {}))
+                return Response(200, payments.snapshot())
+            if name == "stripe/payouts" and req.method == "POST":
+                return Response(200, si.stripe.seed(body if isinstance(body, dict) else {}))
+            if name == "stripe/credentials" and req.method == "GET":
+                return Response(200, si.stripe.credentials())
             if name == "send-webhook" and req.method == "POST":
                 return self._send_webhook(req, body if isinstance(body, dict) else {})
         except (TypeError, ValueError, KeyError) as exc:

@@ -1,6 +1,7 @@
 """Shopify Admin API stand-in: GraphQL (``/admin/api/<version>/graphql.json``) plus the two
-legacy REST inventory endpoints, ``orders.json`` (the REST Order resource, cursor-paged) and
-``webhooks.json`` (webhook subscriptions, in memory).
+legacy REST inventory endpoints, ``orders.json`` (the REST Order resource, cursor-paged),
+``webhooks.json`` (webhook subscriptions, in memory) and the Shopify Payments payouts and balance
+transactions (``shopify_payments/...``, in ``shopify_payments.py``).
 
 Fulfilment follows the fulfillment-order model: a seeded order gets one fulfillment order per
 location its lines come from; ``fulfillmentCreate`` takes quantities from their line items,
@@ -34,6 +35,7 @@ from . import graphql as gql
 from . import sender
 from .base import Request, Response, int_or_none, iso_utc
 from .ratelimit import LeakyBucket
+from .shopify_payments import ShopifyPayments
 from .store import Item, Store
 
 DEFAULT_TOKEN = "shpat_standin_access_token"
@@ -549,6 +551,7 @@ class Shopify:
         self.webhook_secret = ""
         self.webhook_delay_ms = 0.0
         self._request_host = "standin.myshopify.com"  # set per GraphQL call, under the lock
+        self.payments = ShopifyPayments(store)  # Shopify Payments payouts (REST)
 
     # -- control --------------------------------------------------------------------------------
     def credentials(self) -> dict[str, str]:
@@ -780,6 +783,10 @@ class Shopify:
             return self._rest_orders(req)
         if rest == "webhooks.json" or rest.startswith("webhooks/"):
             return self._rest_webhooks(req, rest)
+        if rest.startswith("shopify_payments/"):
+            found = self.payments.route(req, rest)
+            if found is not None:
+                return found
         return Response(404, {"errors": "Not Found"})
 
     # -- REST orders and webhook subscriptions ------------------------------------------------

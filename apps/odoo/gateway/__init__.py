@@ -15,15 +15,21 @@ writes are not (see client.IDEMPOTENT_METHODS) and reach the task layer as Trans
 
 The methods live in one mixin per business area, each module naming the Odoo models and methods
 it calls: partners.py, catalog.py (products and stock), sales.py (and carriers), pickings.py,
-returns.py, accounting.py (invoices and payments), automation.py (the webhook rules behind the
-hints). base.py holds the shared helpers, constants and result types, and ``GatewayBase`` (the
-client). ``OdooGateway`` puts the areas together; import
-everything from this package, never from its modules.
+returns.py, accounting.py (invoices and payments), settlement.py and invoicing.py (the finance
+flow: invoices under the hub's ref, payments, payout settlement), automation.py (the webhook
+rules behind the hints). base.py holds the shared helpers, constants and result types, and
+``GatewayBase`` (the client). ``OdooGateway`` puts the areas together; import everything from
+this package, never from its modules. ``get_accounting_gateway`` is the one for the bank side
+of the finance flow (a user in the accounting group).
 """
 
 from __future__ import annotations
 
-from ..client import get_client
+import dataclasses
+
+from django.conf import settings
+
+from ..client import OdooConfig, get_client
 from .accounting import MOVE_FIELDS, AccountingGateway, money
 from .automation import AutomationGateway
 from .base import (
@@ -45,6 +51,7 @@ from .base import (
     m2o_id,
 )
 from .catalog import CatalogGateway
+from .migration import MigrationGateway
 from .partners import PartnersGateway
 from .pickings import (
     SHIPMENT_WEBHOOK_DOMAIN,
@@ -55,6 +62,7 @@ from .pickings import (
 )
 from .returns import ReturnsGateway
 from .sales import SalesGateway
+from .settlement import SettlementGateway
 
 __all__ = [
     "ADDRESS_KEYS",
@@ -71,6 +79,7 @@ __all__ = [
     "AutomationGateway",
     "CatalogGateway",
     "GatewayBase",
+    "MigrationGateway",
     "OdooGateway",
     "PartnerIds",
     "PartnerLookup",
@@ -80,11 +89,13 @@ __all__ = [
     "ProductLookup",
     "ReturnsGateway",
     "SalesGateway",
+    "SettlementGateway",
     "StockChanges",
     "StockLevel",
     "ValidateResult",
     "chunked",
     "falsy_none",
+    "get_accounting_gateway",
     "get_gateway",
     "m2o_id",
     "money",
@@ -98,6 +109,8 @@ class OdooGateway(
     ReturnsGateway,
     PickingsGateway,
     AccountingGateway,
+    SettlementGateway,
+    MigrationGateway,
     GatewayBase,
 ):
     """Keyword-only, batched operations against one Odoo database."""
@@ -106,3 +119,18 @@ class OdooGateway(
 def get_gateway() -> OdooGateway:
     """A gateway on the process-wide client configured by settings."""
     return OdooGateway(get_client())
+
+
+def get_accounting_gateway() -> OdooGateway:
+    """A gateway for the finance flow's bank side (statement lines, matching them): on
+    ODOO_ACCOUNTING_USER / ODOO_ACCOUNTING_PASSWORD when set, a user in
+    ``account.group_account_user`` that the integration user should not be; else the main one."""
+    user = getattr(settings, "ODOO_ACCOUNTING_USER", "")
+    if not user:
+        return get_gateway()
+    config = dataclasses.replace(
+        OdooConfig.from_settings(),
+        user=user,
+        password=getattr(settings, "ODOO_ACCOUNTING_PASSWORD", ""),
+    )
+    return OdooGateway(get_client(config))
