@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from apps.core import workrow
@@ -57,6 +58,10 @@ def capture_wanted(order: ChannelOrder, payload: Mapping[str, Any] | None = None
     if FinanceSync.objects.filter(
         action=FinanceSync.Action.CAPTURE, order=order, state__in=UNFINISHED
     ).exists():
+        return False
+    # Already captured in full (a redelivery, orders/paid after orders/create): no new read.
+    captured = ChannelPayment.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
+    if captured is not None and captured >= order.total:
         return False
     row = FinanceSync.objects.create(
         action=FinanceSync.Action.CAPTURE,
