@@ -27,7 +27,26 @@ GROUPS: list[tuple[str, str]] = [
     ("account_invoice", "Invoicing / Billing"),
     ("account_manager", "Invoicing / Billing Administrator"),
     ("portal", "User types / Portal"),
+    ("account_user", "Technical / Show Full Accounting Features"),
 ]
+# group key -> the xml id the records carry in ir.model.data.
+GROUP_XML_IDS: dict[str, str] = {
+    "internal": "base.group_user",
+    "system": "base.group_system",
+    "erp_manager": "base.group_erp_manager",
+    "partner_manager": "base.group_partner_manager",
+    "sale_user": "sales_team.group_sale_salesman",
+    "sale_manager": "sales_team.group_sale_manager",
+    "stock_user": "stock.group_stock_user",
+    "stock_manager": "stock.group_stock_manager",
+    "account_invoice": "account.group_account_invoice",
+    "account_manager": "account.group_account_manager",
+    "portal": "base.group_portal",
+    "account_user": "account.group_account_user",
+}
+# Models whose rights no group implies, not even Settings: Community's admin cannot create
+# bank statement lines without "Show Full Accounting Features" (transcript 15 #27).
+STRICT_MODELS = {"account.bank.statement.line"}
 
 Rule = dict[str, list[str]]
 _BUSINESS = ["sale_user", "stock_user", "account_invoice"]
@@ -57,6 +76,12 @@ RULES: dict[str, Rule] = {
         "write": ["internal"],
         "create": ["internal"],
         "unlink": ["internal"],
+    },
+    "account.bank.statement.line": {
+        "read": ["account_invoice", "account_user"],
+        "write": ["account_user"],
+        "create": ["account_user"],
+        "unlink": ["account_user"],
     },
     "res.users.apikeys.description": {
         "read": ["internal"],
@@ -103,9 +128,9 @@ _PREFIX_RULES: list[tuple[str, Rule]] = [
     (
         "account.",
         {
-            "read": ["account_invoice", "sale_user", "stock_user"],
-            "write": ["account_invoice", "sale_user"],
-            "create": ["account_invoice", "sale_user"],
+            "read": ["account_invoice", "account_user", "sale_user", "stock_user"],
+            "write": ["account_invoice", "account_user", "sale_user"],
+            "create": ["account_invoice", "account_user", "sale_user"],
             "unlink": ["account_manager"],
         },
     ),
@@ -176,8 +201,14 @@ def user_groups(env: Env) -> set[str]:
 def check_access(env: Env, model: str, operation: str) -> None:
     groups = user_groups(env)
     # Settings administrators reach every model; managing users also needs Access Rights.
-    if "system" in groups and (
-        "erp_manager" in groups or operation == "read" or model not in ("res.users", "res.groups")
+    if (
+        "system" in groups
+        and model not in STRICT_MODELS
+        and (
+            "erp_manager" in groups
+            or operation == "read"
+            or model not in ("res.users", "res.groups")
+        )
     ):
         return
     allowed = rule_for(model).get(operation, [])

@@ -1,17 +1,41 @@
-"""Invoicing: customer invoices from orders, posting, the payment register wizard.
+"""Invoicing: customer invoices from orders or created directly, posting, credit notes.
 
-No journal items, no reconciliation model: an invoice's residual is its total minus what the
-sandbox's payments applied to it. That is enough for an integration reading payment_state.
+The journal items behind them (receivable, tax and income lines, reconciliation) live in
+``ledger``; payments in ``payment``; bank statement lines in ``bank``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from textwrap import shorten
 from typing import Any
 
+from . import bank as _bank  # noqa: F401  (registers model behaviour)
+from . import payment as _payment  # noqa: F401
 from .errors import VALUE_ERROR, OdooError, user_error
-from .orm import DISPLAY, POST_CREATE, PRE_CREATE, Env, compute, hook, ids_arg, method, round2
-from .sale import _c_sol_to_invoice, order_lines, tax_amount
+from .ledger import (
+    INVOICE_TYPES,
+    check_balanced,
+    line_amounts,
+    move_line_ids,
+    move_lines,
+    partials_of,
+    sync_invoice,
+)
+from .orm import (
+    DISPLAY,
+    POST_CREATE,
+    POST_WRITE,
+    PRE_CREATE,
+    Env,
+    compute,
+    hook,
+    ids_arg,
+    method,
+    round2,
+)
+from .reconcile import move_residual, reconcile, refresh_payment_state
+from .sale import _c_sol_to_invoice, order_lines
 from .store import Record, today_str
 
 
@@ -22,31 +46,12 @@ def journal_of_type(env: Env, jtype: str) -> int | None:
     return None
 
 
-def aml_amounts(env: Env, rec: Record) -> tuple[float, float]:
-    qty = float(rec.get("quantity") or 0)
-    price = float(rec.get("price_unit") or 0) * (1 - float(rec.get("discount") or 0) / 100.0)
-    sub = round2(price * qty)
-    return sub, tax_amount(env, rec.get("tax_ids") or [], sub, qty)
-
-
-@compute("account.move.line", "price_subtotal")
-def _c_aml_sub(env: Env, rec: Record) -> float:
-    return aml_amounts(env, rec)[0]
-
-
-@compute("account.move.line", "price_total")
-def _c_aml_total(env: Env, rec: Record) -> float:
-    sub, tax = aml_amounts(env, rec)
-    return round2(sub + tax)
-
-
 def move_amounts(env: Env, rec: Record) -> tuple[float, float]:
     untaxed = tax = 0.0
-    for lid in env.s.referencing("account.move.line", "move_id", rec["id"]):
-        line = env.table("account.move.line")[lid]
+    for line in move_lines(env, rec["id"]):
         if line.get("display_type") not in (None, "product"):
             continue
-        sub, t = aml_amounts(env, line)
+        sub, t = line_amounts(env, line)
         untaxed += sub
         tax += t
     return round2(untaxed), round2(tax)
@@ -54,31 +59,48 @@ def move_amounts(env: Env, rec: Record) -> tuple[float, float]:
 
 @compute("account.move", "amount_untaxed")
 def _c_am_untaxed(env: Env, rec: Record) -> float:
-    return move_amounts(env, rec)[0]
+    return move_amounts(env, rec)[0] if rec.get("move_type") in INVOICE_TYPES else 0.0
 
 
 @compute("account.move", "amount_tax")
 def _c_am_tax(env: Env, rec: Record) -> float:
-    return move_amounts(env, rec)[1]
+    return move_amounts(env, rec)[1] if rec.get("move_type") in INVOICE_TYPES else 0.0
 
 
 @compute("account.move", "amount_total")
 def _c_am_total(env: Env, rec: Record) -> float:
+    if rec.get("move_type") not in INVOICE_TYPES:  # an entry: the sum of its debits
+        return round2(sum(float(ln.get("debit") or 0) for ln in move_lines(env, rec["id"])))
     untaxed, tax = move_amounts(env, rec)
     return round2(untaxed + tax)
 
 
 @compute("account.move", "amount_residual")
 def _c_am_residual(env: Env, rec: Record) -> float:
-    if rec.get("state") == "cancel":
-        return 0.0
-    return round2(_c_am_total(env, rec) - float(rec.get("amount_paid") or 0))
+    return move_residual(env, rec)
+
+
+DRAFT_LABELS = {
+    "out_invoice": "Draft Invoice",
+    "out_refund": "Draft Credit Note",
+    "in_invoice": "Draft Bill",
+    "in_refund": "Draft Vendor Credit Note",
+    "entry": "Draft Entry",
+}
 
 
 def _am_display(env: Env, rec: Record) -> str:
-    if rec.get("name") and rec.get("name") != "/":
-        return str(rec["name"])
-    return f"Draft Invoice (* {rec['id']})"
+    """Odoo 17's ``_get_move_display_name(show_ref=True)``."""
+    name = ""
+    if rec.get("state") == "draft":
+        name = DRAFT_LABELS.get(str(rec.get("move_type")), "Draft Entry") + " "
+    if not rec.get("name") or rec.get("name") == "/":
+        name += f"(* {rec['id']})"
+    else:
+        name += str(rec["name"])
+    if rec.get("ref"):
+        name += f" ({shorten(str(rec['ref']), width=50)})"
+    return name
 
 
 DISPLAY["account.move"] = _am_display
@@ -96,7 +118,7 @@ def _pre_am(env: Env, vals: dict[str, Any]) -> dict[str, Any]:
             if mtype.startswith("in")
             else "general",
         )
-    vals.setdefault("date", today_str())
+    vals.setdefault("date", vals.get("invoice_date") or today_str())
     return vals
 
 
@@ -139,6 +161,7 @@ def create_invoice_from_order(env: Env, sid: int) -> int | None:
         env.upd(
             "sale.order.line", ln["id"], {"invoice_lines": [*(ln.get("invoice_lines") or []), aml]}
         )
+    sync_invoice(env, inv)
     env.upd("sale.order", sid, {"invoice_ids": [*(order.get("invoice_ids") or []), inv]})
     return inv
 
@@ -182,47 +205,73 @@ def invoices_action(env: Env, order_id: int | None, invoice_ids: list[int]) -> d
     return action
 
 
+def sequence_name(env: Env, move: Record) -> str:
+    """Odoo 17's starting sequences: INV/2026/00001 in sales, bank and cash journals (R in
+    front for credit notes), MISC/2026/12/0001 (monthly) in the others."""
+    day = str(move.get("date") or today_str())
+    year = day[:4] or str(datetime.now(UTC).year)
+    journal = env.rec("account.journal", move.get("journal_id")) or {}
+    code = str(journal.get("code") or "MISC")
+    prefix = f"R{code}" if move.get("move_type") in ("out_refund", "in_refund") else code
+    if journal.get("type") in ("sale", "bank", "cash"):
+        return f"{prefix}/{year}/{env.s.next_seq(f'{prefix}/{year}'):05d}"
+    key = f"{prefix}/{year}/{day[5:7] or '01'}"
+    return f"{key}/{env.s.next_seq(key):04d}"
+
+
+def post_move(env: Env, mid: int) -> None:
+    inv = env.must("account.move", mid)
+    if inv.get("state") != "draft":
+        raise user_error(f"The entry {_am_display(env, inv)} (id {mid}) is already posted.")
+    if not move_line_ids(env, mid):
+        raise user_error("You need to add a line before posting.")
+    vals: dict[str, Any] = {"state": "posted", "posted_before": True}
+    is_invoice = inv.get("move_type") in INVOICE_TYPES
+    if is_invoice and not inv.get("invoice_date"):
+        vals["invoice_date"] = inv.get("date") or today_str()
+    if is_invoice and not inv.get("invoice_date_due"):
+        vals["invoice_date_due"] = vals.get("invoice_date") or inv.get("invoice_date")
+    if not inv.get("name") or inv.get("name") == "/":
+        vals["name"] = sequence_name(env, inv)
+    if inv.get("move_type") == "out_invoice" and not inv.get("payment_reference"):
+        vals["payment_reference"] = vals.get("name") or inv.get("name")
+    sync_invoice(env, mid)
+    check_balanced(env, mid)
+    env.upd("account.move", mid, vals)
+    for line in move_lines(env, mid):
+        if line.get("display_type") == "payment_term":
+            env.upd(
+                "account.move.line",
+                line["id"],
+                {"name": vals.get("payment_reference") or inv.get("payment_reference") or ""},
+            )
+    if inv.get("reversed_entry_id"):
+        _reconcile_reversed(env, mid)
+    refresh_payment_state(env, mid)
+    partner = env.rec("res.partner", inv.get("partner_id"))
+    if partner is not None and str(inv.get("move_type", "")).startswith("out"):
+        env.upd(
+            "res.partner",
+            partner["id"],
+            {"customer_rank": int(partner.get("customer_rank") or 0) + 1},
+        )
+
+
 @method("account.move", "action_post")
 def am_post(env: Env, model: str, ids: list[int]) -> bool:
-    year = datetime.now(UTC).year
     for mid in ids:
-        inv = env.must("account.move", mid)
-        if inv.get("state") != "draft":
-            raise user_error(f"The entry {_am_display(env, inv)} (id {mid}) is already posted.")
-        if not env.s.referencing("account.move.line", "move_id", mid):
-            raise user_error("You need to add a line before posting.")
-        vals: dict[str, Any] = {"state": "posted"}
-        if not inv.get("invoice_date") and inv.get("move_type") != "entry":
-            vals["invoice_date"] = today_str()
-            vals["invoice_date_due"] = today_str()
-        if not inv.get("name") or inv.get("name") == "/":
-            prefix = {
-                "out_invoice": "INV",
-                "out_refund": "RINV",
-                "in_invoice": "BILL",
-                "in_refund": "RBILL",
-            }.get(str(inv.get("move_type")), "MISC")
-            vals["name"] = f"{prefix}/{year}/{env.s.next_seq(f'{prefix}/{year}'):05d}"
-        env.upd("account.move", mid, vals)
-        if inv.get("reversed_entry_id"):
-            _reconcile_reversed(env, mid)
-        partner = env.rec("res.partner", inv.get("partner_id"))
-        if partner is not None and str(inv.get("move_type", "")).startswith("out"):
-            env.upd(
-                "res.partner",
-                partner["id"],
-                {"customer_rank": int(partner.get("customer_rank") or 0) + 1},
-            )
+        post_move(env, mid)
     return False  # Odoo 17's action_post returns False even on success
 
 
 @method("account.move", "button_draft")
 def am_draft(env: Env, model: str, ids: list[int]) -> None:
     for mid in ids:
-        inv = env.must("account.move", mid)
-        if float(inv.get("amount_paid") or 0) > 0:
+        env.must("account.move", mid)
+        if any(partials_of(env, lid) for lid in move_line_ids(env, mid)):
             raise user_error("You cannot reset to draft a paid or partially paid entry.")
         env.upd("account.move", mid, {"state": "draft"})
+        refresh_payment_state(env, mid)
     return None
 
 
@@ -234,81 +283,6 @@ def am_cancel(env: Env, model: str, ids: list[int]) -> None:
             raise user_error("Only draft journal entries can be cancelled.")
         env.upd("account.move", mid, {"state": "cancel"})
     return None
-
-
-# -- payments -----------------------------------------------------------------------------
-@hook(PRE_CREATE, "account.payment.register")
-def _pre_register(env: Env, vals: dict[str, Any]) -> dict[str, Any]:
-    inv_ids = ids_arg(env.ctx.get("active_ids") or env.ctx.get("active_id"))
-    if env.ctx.get("active_model") != "account.move" or not inv_ids:
-        raise user_error(
-            "The register payment wizard should only be called on account.move "
-            "or account.move.line records."
-        )
-    invoices = [env.must("account.move", i) for i in inv_ids]
-    if any(inv.get("state") != "posted" for inv in invoices):
-        raise user_error("You can only register payment for posted journal entries.")
-    residual = sum(_c_am_residual(env, inv) for inv in invoices)
-    if residual <= 0:
-        raise user_error(
-            "You can't register a payment because there is nothing left to pay "
-            "on the selected journal items."
-        )
-    vals.setdefault("amount", round2(residual))
-    vals.setdefault("journal_id", journal_of_type(env, "bank"))
-    vals.setdefault("payment_date", today_str())
-    vals.setdefault("payment_method_line_id", 1)
-    vals.setdefault("communication", " ".join(str(i.get("name")) for i in invoices))
-    vals.setdefault("partner_id", invoices[0].get("partner_id"))
-    vals["line_ids"] = [[6, 0, inv_ids]]
-    return vals
-
-
-@method("account.payment.register", "action_create_payments")
-def register_create(env: Env, model: str, ids: list[int]) -> dict[str, Any]:
-    wiz = env.must("account.payment.register", ids[0])
-    year = datetime.now(UTC).year
-    journal = env.rec("account.journal", wiz.get("journal_id"))
-    code = journal.get("code") if journal else "BNK1"
-    name = f"P{code}/{year}/{env.s.next_seq(f'P{code}/{year}'):05d}"
-    remaining = float(wiz.get("amount") or 0)
-    invoices = list(wiz.get("line_ids") or [])
-    fully = True
-    for inv_id in invoices:
-        inv = env.must("account.move", inv_id)
-        due = _c_am_residual(env, inv)
-        applied = min(due, remaining)
-        remaining = round2(remaining - applied)
-        paid = round2(float(inv.get("amount_paid") or 0) + applied)
-        left = round2(_c_am_total(env, inv) - paid)
-        state = "paid" if left <= 0 else ("partial" if paid > 0 else "not_paid")
-        fully = fully and left <= 0
-        env.upd("account.move", inv_id, {"amount_paid": paid, "payment_state": state})
-    pay = env.new_raw(
-        "account.payment",
-        {
-            "name": name,
-            "amount": float(wiz.get("amount") or 0),
-            "state": "posted",
-            "is_reconciled": fully,
-            "is_matched": False,
-            "journal_id": wiz.get("journal_id"),
-            "partner_id": wiz.get("partner_id"),
-            "payment_type": "inbound",
-            "date": wiz.get("payment_date") or today_str(),
-            "ref": wiz.get("communication"),
-            "currency_id": wiz.get("currency_id") or 1,
-            "reconciled_invoice_ids": invoices,
-        },
-    )
-    return {
-        "name": "Payments",
-        "type": "ir.actions.act_window",
-        "res_model": "account.payment",
-        "context": {"create": False},
-        "view_mode": "form",
-        "res_id": pay,
-    }
 
 
 @compute("res.partner", "credit")
@@ -337,38 +311,49 @@ def _c_partner_credit(env: Env, rec: Record) -> float:
 # -- credit notes ---------------------------------------------------------------------------
 def _reconcile_reversed(env: Env, note_id: int) -> None:
     """Posting a move whose reversed_entry_id is a posted move reconciles the two (17's
-    ``_post`` -> ``_reconcile_reversed_moves``): as much as both have open. An invoice settled
-    only by its reversals becomes ``reversed``; a credit note with nothing left to match (the
-    invoice was paid) stays open, an outstanding credit."""
+    ``_post`` -> ``_reconcile_reversed_moves``): their open items account by account. An
+    invoice settled only by its reversals becomes ``reversed``; a credit note with nothing left
+    to match (the invoice was paid) stays open, an outstanding credit."""
     note = env.must("account.move", note_id)
     inv = env.rec("account.move", note.get("reversed_entry_id"))
     if inv is None or inv.get("state") != "posted":
         return
-    applied = min(_c_am_residual(env, note), _c_am_residual(env, inv))
-    if applied <= 0:
-        return
-    for move in (note, inv):
-        paid = round2(float(move.get("amount_paid") or 0) + applied)
-        left = round2(_c_am_total(env, move) - paid)
-        by_reversal = round2(float(move.get("amount_reversed") or 0) + applied)
-        if left > 0:
-            state = "partial"
-        elif move is inv and by_reversal >= paid:
-            state = "reversed"
-        else:
-            state = "paid"
-        env.upd(
-            "account.move",
-            move["id"],
-            {"amount_paid": paid, "amount_reversed": by_reversal, "payment_state": state},
-        )
+    lines = [
+        ln
+        for mid in (inv["id"], note_id)
+        for ln in move_lines(env, mid)
+        if ln.get("display_type") == "payment_term" and not ln.get("reconciled")
+    ]
+    for account in dict.fromkeys(ln.get("account_id") for ln in lines):
+        group = [ln["id"] for ln in lines if ln.get("account_id") == account]
+        if len(group) > 1:
+            reconcile(env, group)
 
 
 @hook(POST_CREATE, "account.move")
 def _post_am(env: Env, mid: int, vals: dict[str, Any]) -> None:
+    """An invoice gets its receivable and tax lines; an entry must balance (Odoo checks it at
+    create); lines linked to order lines put the move on the orders."""
+    sync_invoice(env, mid)
+    check_balanced(env, mid)
+    link_sale_lines(env, mid)
+
+
+@hook(POST_WRITE, "account.move")
+def _post_am_write(env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+    if not {"invoice_line_ids", "line_ids", "partner_id", "journal_id"} & set(vals):
+        return
+    for mid in ids:
+        sync_invoice(env, mid)
+        if {"invoice_line_ids", "line_ids"} & set(vals):
+            check_balanced(env, mid)
+            link_sale_lines(env, mid)
+
+
+def link_sale_lines(env: Env, mid: int) -> None:
     """Lines linked to order lines put the move on the orders (``invoice_ids``, computed from
     the lines' ``invoice_lines`` in Odoo)."""
-    for lid in env.s.referencing("account.move.line", "move_id", mid):
+    for lid in move_line_ids(env, mid):
         line = env.table("account.move.line")[lid]
         for sol_id in line.get("sale_line_ids") or []:
             sol = env.rec("sale.order.line", sol_id)
@@ -424,8 +409,9 @@ def _reverse(env: Env, ids: list[int]) -> dict[str, Any]:
         reason = wiz.get("reason")
         ref = f"Reversal of: {inv.get('name')}" + (f", {reason}" if reason else "")
         lines = []
-        for lid in sorted(env.s.referencing("account.move.line", "move_id", mid)):
-            ln = env.table("account.move.line")[lid]
+        for ln in move_lines(env, mid):
+            if ln.get("display_type") not in (None, "product"):
+                continue
             lines.append(
                 [
                     0,
@@ -439,6 +425,7 @@ def _reverse(env: Env, ids: list[int]) -> dict[str, Any]:
                         "tax_ids": [[6, 0, list(ln.get("tax_ids") or [])]],
                         "sale_line_ids": [[6, 0, list(ln.get("sale_line_ids") or [])]],
                         "display_type": ln.get("display_type") or "product",
+                        "account_id": ln.get("account_id"),
                     },
                 ]
             )
@@ -491,3 +478,35 @@ def reversal_modify(env: Env, model: str, ids: list[int]) -> Any:
     if len(ids) != 1:
         raise OdooError(VALUE_ERROR, f"Expected singleton: account.move.reversal{tuple(ids)!r}")
     raise user_error("The sandbox does not modify moves (modify_moves).")
+
+
+@method("account.move", "action_reverse")
+def am_action_reverse(env: Env, model: str, ids: list[int]) -> dict[str, Any]:
+    """The "Credit Note" button: the stored act_window of the reversal wizard, whose context is
+    the string "{}" with no active_ids (transcript 14 #14)."""
+    for mid in ids:
+        env.must("account.move", mid)
+    return {
+        "id": 241,
+        "name": "Credit Note",
+        "type": "ir.actions.act_window",
+        "xml_id": "account.action_view_account_move_reversal",
+        "help": False,
+        "binding_model_id": [450, "Journal Entry"],
+        "binding_type": "action",
+        "binding_view_types": "list",
+        "display_name": "Reverse",
+        "view_id": [659, "account.move.reversal.form"],
+        "domain": False,
+        "context": "{}",
+        "res_id": 0,
+        "res_model": "account.move.reversal",
+        "target": "new",
+        "view_mode": "tree,form",
+        "mobile_view_mode": "kanban",
+        "views": [[659, "form"], [False, "tree"]],
+        "limit": 80,
+        "groups_id": [],
+        "search_view_id": False,
+        "filter": False,
+    }

@@ -16,6 +16,7 @@ from .orm import (
     compute,
     hook,
     method,
+    round2,
 )
 from .sale import address_get
 from .schema import REGISTRY, TEMPLATE_FIELDS
@@ -366,3 +367,32 @@ def _c_sample(env: Env, rec: Record) -> Any:
         if field is not None:
             payload[str(field.get("name"))] = 0
     return json.dumps(dict(sorted(payload.items())), indent=4)
+
+
+@compute("ir.model.data", "complete_name")
+def _c_xml_id(env: Env, rec: Record) -> str:
+    return f"{rec.get('module')}.{rec.get('name')}"
+
+
+@compute("sale.order.line", "product_type")
+def _c_sol_product_type(env: Env, rec: Record) -> Any:
+    product = env.rec("product.product", rec.get("product_id"))
+    return product.get("detailed_type") if product else None
+
+
+@compute("sale.order", "amount_invoiced")
+def _c_so_invoiced(env: Env, rec: Record) -> float:
+    """Posted invoices less posted credit notes, taxes included."""
+    total = 0.0
+    for mid in rec.get("invoice_ids") or []:
+        move = env.rec("account.move", mid)
+        if move is None or move.get("state") != "posted":
+            continue
+        sign = {"out_invoice": 1.0, "out_refund": -1.0}.get(str(move.get("move_type")), 0.0)
+        total += sign * float(env.raw("account.move", move, "amount_total") or 0)
+    return round2(total)
+
+
+@compute("sale.order", "amount_to_invoice")
+def _c_so_to_invoice(env: Env, rec: Record) -> float:
+    return round2(float(env.raw("sale.order", rec, "amount_total") or 0) - _c_so_invoiced(env, rec))

@@ -235,14 +235,22 @@ def _c_so_icount(env: Env, rec: Record) -> int:
 
 @compute("sale.order", "invoice_status")
 def _c_so_invoice_status(env: Env, rec: Record) -> str:
-    statuses = [
-        _c_line_invoice_status(env, ln)
+    lines = [
+        ln
         for ln in order_lines(env, rec["id"])
-        if not ln.get("display_type")
+        if not ln.get("display_type") and not ln.get("is_downpayment")
     ]
+    statuses = [_c_line_invoice_status(env, ln) for ln in lines]
     if rec.get("state") != "sale" or not statuses:
         return "no"
     if any(s == "to invoice" for s in statuses):
+        # Delivery lines cannot be invoiced alone (17's _can_be_invoiced_alone).
+        if "no" in statuses and all(
+            ln.get("is_delivery")
+            for ln, s in zip(lines, statuses, strict=True)
+            if s == "to invoice"
+        ):
+            return "no"
         return "to invoice"
     if all(s == "invoiced" for s in statuses):
         return "invoiced"

@@ -1204,6 +1204,13 @@ COMMON_FIELDS: dict[str, Field] = {
     "write_uid": m2o("res.users", "Last Updated by", readonly=True),
 }
 
+# The accounting models live in their own module, which needs the field helpers above.
+from .schema_account import ACCOUNT_FIELDS, ACCOUNT_MODELS, STUB_MODELS  # noqa: E402
+
+MODELS += ACCOUNT_MODELS
+for _m in MODELS:
+    _m.fields.update(ACCOUNT_FIELDS.get(_m.name, {}))
+
 REGISTRY: dict[str, Model] = {}
 for _m in MODELS:
     for _fname, _f in _m.fields.items():
@@ -1216,6 +1223,7 @@ for _m in MODELS:
 for _stub, _desc in (
     ("mail.template", "Email Templates"),
     ("account.payment.term", "Payment Terms"),
+    *STUB_MODELS,
 ):
     REGISTRY[_stub] = Model(
         _stub, _desc, {**COMMON_FIELDS, "name": char("Name")}, extra={"stub": True}

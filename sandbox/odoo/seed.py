@@ -6,7 +6,7 @@ adjustments) so the seeded state is one a real server could be in.
 
 from __future__ import annotations
 
-from .access import GROUPS
+from .access import GROUP_XML_IDS, GROUPS
 from .orm import Env
 from .schema import MAIL_THREAD_MODELS, REGISTRY
 from .stock import quant_create
@@ -15,6 +15,22 @@ from .store import Store
 ADMIN_UID = 2
 
 # (default_code, name, list_price, standard_price, barcode, qty in WH, qty in WH2, policy)
+# The generic chart's accounts an integration meets (codes as on a real 17 database).
+ACCOUNTS: list[tuple[str, str, str, bool]] = [
+    ("101401", "Bank", "asset_cash", False),
+    ("101402", "Bank Suspense Account", "asset_current", False),
+    ("101403", "Outstanding Receipts", "asset_current", True),
+    ("101404", "Outstanding Payments", "asset_current", True),
+    ("101501", "Cash", "asset_cash", False),
+    ("121000", "Account Receivable", "asset_receivable", True),
+    ("211000", "Account Payable", "liability_payable", True),
+    ("251000", "Tax Received", "liability_current", False),
+    ("400000", "Product Sales", "income", False),
+    ("600000", "Expenses", "expense", False),
+    ("620000", "Bank Fees", "expense", False),
+    ("999999", "Undistributed Profits/Losses", "equity_unaffected", False),
+]
+
 PRODUCTS: list[tuple[str, str, float, float, str | None, float, float, str]] = [
     ("SKU-001", "Office Chair", 149.0, 80.0, "4006381333931", 120, 40, "delivery"),
     ("SKU-002", "Standing Desk", 499.0, 260.0, "4006381333948", 35, 10, "delivery"),
@@ -135,7 +151,8 @@ def seed(store: Store, demo: bool = True) -> None:
             "partner_id": admin_partner,
             "active": True,
             "company_id": company,
-            "groups_id": [g for k, g in gid.items() if k != "portal"],
+            # Like the demo admin: no "Show Full Accounting Features" (transcript 15 #27).
+            "groups_id": [g for k, g in gid.items() if k not in ("portal", "account_user")],
             "tz": "Europe/Brussels",
             "lang": "en_US",
             "share": False,
@@ -184,21 +201,57 @@ def seed(store: Store, demo: bool = True) -> None:
     env.create_one("account.tax", {"name": "20%", "amount": 20.0})
     env.upd("res.company", company, {"_default_sale_tax": tax15})
 
-    for name, code, jtype in (
-        ("Customer Invoices", "INV", "sale"),
-        ("Vendor Bills", "BILL", "purchase"),
-        ("Miscellaneous Operations", "MISC", "general"),
-        ("Bank", "BNK1", "bank"),
-        ("Cash", "CSH1", "cash"),
+    new("crm.team", {"name": "Sales"})
+    acc = {
+        code: new(
+            "account.account",
+            {
+                "code": code,
+                "name": name,
+                "account_type": atype,
+                "reconcile": rec,
+                "company_id": company,
+            },
+        )
+        for code, name, atype, rec in ACCOUNTS
+    }
+    env.upd(
+        "res.company",
+        company,
+        {
+            "account_journal_payment_debit_account_id": acc["101403"],
+            "account_journal_payment_credit_account_id": acc["101404"],
+            "account_journal_suspense_account_id": acc["101402"],
+            "account_default_receivable_id": acc["121000"],
+        },
+    )
+    for name, code, jtype, default, suspense in (
+        ("Customer Invoices", "INV", "sale", "400000", None),
+        ("Vendor Bills", "BILL", "purchase", "600000", None),
+        ("Miscellaneous Operations", "MISC", "general", None, None),
+        ("Bank", "BNK1", "bank", "101401", "101402"),
+        ("Cash", "CSH1", "cash", "101501", "101402"),
+        ("Exchange Difference", "EXCH", "general", None, None),
+        ("Cash Basis Taxes", "CABA", "general", None, None),
+        ("Inventory Valuation", "STJ", "general", None, None),
     ):
         jid = new(
-            "account.journal", {"name": name, "code": code, "type": jtype, "company_id": company}
+            "account.journal",
+            {
+                "name": name,
+                "code": code,
+                "type": jtype,
+                "company_id": company,
+                "default_account_id": acc[default] if default else None,
+                "suspense_account_id": acc[suspense] if suspense else None,
+            },
         )
         if jtype == "bank":
-            new(
-                "account.payment.method.line",
-                {"name": "Manual", "journal_id": jid, "payment_type": "inbound"},
-            )
+            for ptype in ("inbound", "outbound"):
+                new(
+                    "account.payment.method.line",
+                    {"name": "Manual", "journal_id": jid, "payment_type": ptype},
+                )
 
     physical = env.create_one("stock.location", {"name": "Physical Locations", "usage": "view"})
     partners = env.create_one("stock.location", {"name": "Partners", "usage": "view"})
@@ -230,6 +283,37 @@ def seed(store: Store, demo: bool = True) -> None:
 
     if demo:
         _demo(env, countries, all_categ, usd, wh1_stock, wh2_stock)
+
+    acct_partner = env.create_one(
+        "res.partner", {"name": "Accounting Bot", "email": "accounting@example.com"}
+    )
+    new(
+        "res.users",
+        {
+            "name": "Accounting Bot",
+            "login": "accounting",
+            "password": "accounting",
+            "partner_id": acct_partner,
+            "active": True,
+            "company_id": company,
+            "groups_id": [gid[k] for k in ("internal", "account_invoice", "account_user")],
+            "tz": "UTC",
+            "lang": "en_US",
+            "share": False,
+        },
+    )
+    for key, xml_id in GROUP_XML_IDS.items():
+        module, _, name = xml_id.partition(".")
+        new(
+            "ir.model.data",
+            {"module": module, "name": name, "model": "res.groups", "res_id": gid[key]},
+        )
+    for module, name, model, res_id in (
+        ("base", "main_company", "res.company", company),
+        ("base", "user_admin", "res.users", 2),
+        ("base", "main_partner", "res.partner", company_partner),
+    ):
+        new("ir.model.data", {"module": module, "name": name, "model": model, "res_id": res_id})
 
     for name, state in (
         ("base", "installed"),

@@ -17,6 +17,11 @@ ODOO_RECORD_TRANSCRIPTS, each creating its own records, on a database of another
 replayed alone on a freshly reset sandbox; the database name in their requests is rewritten to
 the sandbox's.
 
+Ids a recording only shows inside a dict (the invoice widgets' journal items, moves, partials
+and payments) are learned from there; the demo database's group ids a recording hands a new
+user (base.group_user 1, account.group_account_invoice 26, account.group_account_user 27) are
+mapped to the seeded groups through their xml ids.
+
 Not replayed verbatim: 01b and 01d (API key generation needs the web client's identity check
 flow); see the targeted tests at the bottom. For 01c the API key used in the recording is
 registered first through the control endpoint, standing in for the 01b flow.
@@ -65,6 +70,16 @@ CTX_MODELS = {
     "picking_ids_not_to_backorder": "stock.picking",
     "default_order_id": "sale.order",
     "default_partner_id": "res.partner",
+}
+
+
+# The invoice widgets (dicts) name journal items, moves, partials and payments by id.
+WIDGETS = ("invoice_outstanding_credits_debits_widget", "invoice_payments_widget")
+WIDGET_IDS = {
+    "id": "account.move.line",
+    "move_id": "account.move",
+    "partial_id": "account.partial.reconcile",
+    "account_payment_id": "account.payment",
 }
 
 
@@ -184,6 +199,8 @@ class IdMap:
                 margs[0] = self.get(model, margs[0])
                 if method == "write" and len(margs) > 1:
                     margs[1] = self.vals(model, margs[1])
+                if method == "js_assign_outstanding_line" and len(margs) > 1:
+                    margs[1] = self.get("account.move.line", margs[1])
         if len(args) > 6 and isinstance(args[6], dict):
             kwargs = args[6]
             if "context" in kwargs:
@@ -222,6 +239,14 @@ class IdMap:
         self.set(model, rec.get("id"), act.get("id"))
         if model not in REGISTRY:
             return
+        for widget in WIDGETS:
+            rwid, awid = rec.get(widget), act.get(widget)
+            if isinstance(rwid, dict) and isinstance(awid, dict):
+                for ritem, aitem in zip(
+                    rwid.get("content") or [], awid.get("content") or [], strict=False
+                ):
+                    for key, cmodel in WIDGET_IDS.items():
+                        self.set(cmodel, ritem.get(key), aitem.get(key))
         for fname, value in rec.items():
             f = REGISTRY[model].fields.get(fname)
             if f is None or not f.comodel:
@@ -335,6 +360,21 @@ class Replayer:
             ("account.journal", 6, self._search("account.journal", [["type", "=", "bank"]])),
             ("res.users", 2, 2),
         ]
+        # The groups a recording gives a dedicated user (15, 41), by their ids on the demo
+        # database: base.group_user 1, account.group_account_invoice 26, group_account_user 27.
+        for module, name, recorded in (
+            ("base", "group_user", 1),
+            ("account", "group_account_invoice", 26),
+            ("account", "group_account_user", 27),
+        ):
+            rows = self.sb.execute(
+                "ir.model.data",
+                "search_read",
+                [["module", "=", module], ["name", "=", name]],
+                fields=["res_id"],
+            )
+            assert rows, f"sandbox seed lacks the xml id {module}.{name}"
+            known.append(("res.groups", recorded, rows[0]["res_id"]))
         for model, recorded, actual in known:
             self.ids.set(model, recorded, actual, override=True)
 
