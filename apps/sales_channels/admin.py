@@ -66,6 +66,8 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "post_credit_notes",
             "refund_api_refund",
             "refunds_return_goods",
+            "invoicing",
+            "register_payments",
             "prices_enabled",
             "prices_interval_seconds",
             "orders_poll_enabled",
@@ -185,6 +187,10 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                     "api_rate",
                 )
             },
+        ),
+        (
+            "Finance (docs/finance.md)",
+            {"fields": (("invoicing", "register_payments"),)},
         ),
         (
             "Polling backstop and webhook subscriptions",
