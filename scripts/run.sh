@@ -14,6 +14,7 @@ $PY manage.py hub_roles >/dev/null 2>&1 || true
 admin_line=$($PY manage.py ensure_dev_superuser 2>/dev/null || echo "admin user: (DJANGO_DEBUG is off; create one with manage.py createsuperuser)")
 if $PY manage.py help seed_demo >/dev/null 2>&1; then
   $PY manage.py seed_demo
+  $PY manage.py finance demo
 fi
 eval "$($PY manage.py hub_env)"
 

@@ -137,7 +137,8 @@ def payment_record(
 
 
 def journal_for(channel: Channel, gateway: str) -> int | None:
-    """The Odoo journal of a gateway: the channel's payment-method value map, else
+    """The Odoo journal of a gateway: the channel's payment-method value map (a journal id, or
+    a bank/cash journal code such as BNK1; `*` matches any gateway), else
     HUB_PAYMENT_DEFAULT_JOURNAL; neither -> PaymentJournalMissing (an inbox item)."""
     maps = {
         vm.channel_value.lower(): vm.odoo_value
@@ -155,13 +156,20 @@ def journal_for(channel: Channel, gateway: str) -> int | None:
             gateway=gateway,
             mapping_kind=ValueMap.Kind.PAYMENT_METHOD,
         )
-    if not str(value).isdigit():
-        raise PaymentJournalMissing(
-            f"the journal mapped for gateway {gateway!r} of channel {channel.code} is not an "
-            f"Odoo journal id: {value!r}",
-            field="gateway",
-        )
-    return int(value)
+    if str(value).isdigit():
+        return int(value)
+    # A journal code (BNK1) is easier to type than an id: resolved once per batch.
+    codes = {
+        str(j.get("code") or ""): int(j["id"])
+        for j in odoo.gateway().journals_find(types=("bank", "cash"))
+    }
+    if str(value) in codes:
+        return codes[str(value)]
+    raise PaymentJournalMissing(
+        f"the journal mapped for gateway {gateway!r} of channel {channel.code} is neither an "
+        f"Odoo journal id nor a bank or cash journal code: {value!r}",
+        field="gateway",
+    )
 
 
 def _open_invoice(pay: ChannelPayment) -> OrderInvoice | None:

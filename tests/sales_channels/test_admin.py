@@ -40,6 +40,8 @@ def _channel_post(channel: Channel, **over: Any) -> dict[str, Any]:
         "orders_poll_enabled": "on",
         "orders_poll_interval_seconds": "300",
         "api_rate": "",
+        "invoicing": channel.invoicing,
+        "register_payments": "on",
         "secrets-TOTAL_FORMS": "0",
         "secrets-INITIAL_FORMS": "0",
         "warehouses-TOTAL_FORMS": "0",

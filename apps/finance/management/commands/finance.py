@@ -7,6 +7,7 @@
     manage.py finance rematch                      match again the payouts with a difference
     manage.py finance report [--account CODE] [--csv FILE]
     manage.py finance plan                         record the invoices due now
+    manage.py finance demo                         `make run`: the demo channels' payment maps
 
 The Stripe key is stored encrypted and never printed.
 """
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         rep.add_argument("--account", default=None)
         rep.add_argument("--csv", default=None, help="write the CSV export to this file")
         sub.add_parser("plan", help="record the invoices due now")
+        sub.add_parser("demo", help="map the demo web channels' payment gateways to BNK1")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -112,6 +114,22 @@ class Command(BaseCommand):
 
     def _plan(self, opts: dict[str, Any]) -> None:
         self.stdout.write(f"{invoices_plan()} invoice(s) planned")
+
+    def _demo(self, opts: dict[str, Any]) -> None:
+        from apps.mappings.models import ValueMap
+
+        for code in ("demo-shopify", "demo-woo"):
+            channel = Channel.objects.filter(code=code).first()
+            if channel is None:
+                continue
+            _, made = ValueMap.objects.get_or_create(
+                channel=channel,
+                kind=ValueMap.Kind.PAYMENT_METHOD,
+                channel_value="*",
+                defaults={"odoo_model": "account.journal", "odoo_value": "BNK1"},
+            )
+            if made:
+                self.stdout.write(f"{code}: every payment gateway -> journal BNK1")
 
     def _report(self, opts: dict[str, Any]) -> None:
         rows = Payout.objects.select_related("account").order_by("date", "pk")

@@ -35,6 +35,14 @@ DEMO_CHANNELS: list[dict[str, Any]] = [
     {"code": "demo-b2b", "kind": Channel.Kind.B2B_API, "name": "Demo B2B portal"},
 ]
 DEMO_WAREHOUSES = (1, 2)
+# Finance in the demo (docs/finance.md): web orders invoiced on confirmation and their payments
+# registered on the Bank journal (any gateway); the B2B portal invoiced per shipment, paid in Odoo.
+DEMO_FINANCE: dict[str, dict[str, Any]] = {
+    "demo-shopify": {"invoicing": Channel.Invoicing.ON_CONFIRM, "register_payments": True},
+    "demo-woo": {"invoicing": Channel.Invoicing.ON_CONFIRM, "register_payments": True},
+    "demo-b2b": {"invoicing": Channel.Invoicing.ON_DELIVERY, "register_payments": False},
+}
+# (`manage.py finance demo`, run next by `make run`, maps their payment gateways to BNK1.)
 B2B_SCOPES = (
     "orders:write,orders:read,inventory:read,prices:read,returns:write,events:read,events:manage"
 )
@@ -49,6 +57,7 @@ class Command(BaseCommand):
             channel = Channel.objects.filter(code=spec["code"]).first()
             if channel is None:
                 channel, _ = channel_create(**spec, warehouse_ids=DEMO_WAREHOUSES)
+                Channel.objects.filter(pk=channel.pk).update(**DEMO_FINANCE[channel.code])
                 self.stdout.write(f"created channel {channel.code}")
             if channel.has_webhooks:
                 now = timezone.now()
