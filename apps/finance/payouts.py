@@ -403,3 +403,32 @@ def payouts_rematch(*, limit: int = 200) -> int:
         if payout_match(payout) == Payout.State.MATCHED:
             n += 1
     return n
+
+
+def payouts_import_all() -> str:
+    """Beat's `finance.payouts_import`: every enabled account, then the rematch and the
+    metrics. An account whose provider fails (a refused key, an answer of the wrong shape) is
+    an inbox item naming the account and its channel, resolved by its next good import."""
+    from apps.core.errors import HubError
+    from apps.inbox.services import issue_report, issue_row_succeeded
+
+    from .reports import metrics_refresh
+
+    parts = []
+    for account in PaymentAccount.objects.filter(enabled=True).select_related("channel"):
+        try:
+            counts = payouts_import(account)
+        except HubError as exc:
+            issue_report(
+                error=exc,
+                key=f"finance:payouts_import:{account.code}",
+                row=account,
+                channel_code=account.channel.code,
+            )
+            parts.append(f"{account.code}: failed ({exc.message[:80]})")
+            continue
+        issue_row_succeeded(row=account)
+        parts.append(f"{account.code}: {counts['payouts']} payout(s)")
+    rematched = payouts_rematch()
+    metrics_refresh()
+    return "; ".join([*parts, f"{rematched} rematched"])

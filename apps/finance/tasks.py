@@ -11,7 +11,6 @@ from apps.core.periodic import periodic_job
 from apps.core.taskbase import HubTask
 
 from . import invoicing, payments, posting, reports, runs  # noqa: F401  register the actions
-from .models import PaymentAccount
 
 
 @shared_task(base=HubTask, name="finance.sync")
@@ -46,16 +45,9 @@ def plan() -> str:
     time_limit=900,
 )
 def payouts_import() -> str:
-    from .payouts import payouts_import as run_import
-    from .payouts import payouts_rematch
+    from .payouts import payouts_import_all
 
-    parts = []
-    for account in PaymentAccount.objects.filter(enabled=True).select_related("channel"):
-        counts = run_import(account)
-        parts.append(f"{account.code}: {counts['payouts']} payout(s)")
-    rematched = payouts_rematch()
-    reports.metrics_refresh()
-    return "; ".join([*parts, f"{rematched} rematched"])
+    return payouts_import_all()
 
 
 @periodic_job(

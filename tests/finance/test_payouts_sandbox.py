@@ -279,3 +279,18 @@ def test_a_payment_that_lands_later_turns_a_difference_into_a_match(
     assert Payout.objects.get().state == Payout.State.MATCHED
     issue.refresh_from_db()
     assert issue.status == "resolved"
+
+
+def test_a_refused_key_is_an_inbox_item_naming_the_account_until_it_works(
+    woo: Channel, stripe_account: PaymentAccount, woo_standin: Any
+) -> None:
+    from apps.finance.payouts import payouts_import_all as job
+
+    PaymentAccount.objects.filter(pk=stripe_account.pk).update(secret_key="sk_test_wrong")
+    assert "stripe-woo: failed" in job()
+    issue = Issue.objects.get(category="channel_auth")
+    assert issue.channel_code == "woo" and issue.status == "open"
+    PaymentAccount.objects.filter(pk=stripe_account.pk).update(secret_key=STRIPE_KEY)
+    assert "stripe-woo: 0 payout(s)" in job()
+    issue.refresh_from_db()
+    assert issue.status == "resolved"
