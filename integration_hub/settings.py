@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "apps.fulfillment",
     "apps.returns",
     "apps.finance",
+    "apps.migration",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,10 @@ ODOO_URL = env.str("ODOO_URL", default=f"http://127.0.0.1:{HUB_SANDBOX_PORT}")
 ODOO_DB = env.str("ODOO_DB", default="hub")
 ODOO_USER = env.str("ODOO_USER", default="admin")
 ODOO_PASSWORD = env.str("ODOO_PASSWORD", default="admin")
+# An API key of ODOO_USER (Odoo 19+: JSON-2 needs one; JSON-RPC accepts it as the password), and
+# the transport: auto (JSON-2 when the server offers it and a key is set), jsonrpc or json2.
+ODOO_API_KEY = env.str("ODOO_API_KEY", default="")
+ODOO_TRANSPORT = env.str("ODOO_TRANSPORT", default="auto")
 # The finance flow's bank side (bank statement lines, matching payouts) needs a user in
 # account.group_account_user ("Technical / Show Full Accounting Features"), which the integration
 # user above should not have. Unset: the integration user (statement lines then fail with an
@@ -268,6 +273,7 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "finance.sync": "odoo",
     "finance.batch": "odoo",
     "finance.*": "batch",
+    "migration.*": "batch",
     "channels.*": "channel_io",
     "mappings.*": "batch",
 }

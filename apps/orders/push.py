@@ -133,9 +133,12 @@ def order_push_due(*, limit: int | None = None) -> int:
     metrics.PUSH_BATCH_SIZE.observe(len(rows))
     logger.info("push batch %s: %d orders", token[:8], len(rows))
     shadow = [r for r in rows if r.channel.state == Channel.State.SHADOW]
-    live = [r for r in rows if r.channel.state != Channel.State.SHADOW]
+    legacy = [r for r in rows if r not in shadow and _legacy_owned(r)]
+    live = [r for r in rows if r not in shadow and r not in legacy]
     if shadow:
         _push_shadow(rows=shadow, token=token)
+    if legacy:
+        _push_shadow(rows=legacy, token=token, legacy=True)
     if live:
         _push_group(rows=live, token=token)
     if len(ids) < limit and _due_now(timezone.now()).exists():
@@ -376,11 +379,20 @@ def _amount_check(*, row: ChannelOrder, odoo_total: Any) -> None:
     )
 
 
-def _push_shadow(*, rows: list[ChannelOrder], token: str) -> None:
+def _legacy_owned(row: ChannelOrder) -> bool:
+    """Created on the channel before its cutover watermark: the legacy connector's order
+    (docs/migration.md). The hub records it like a shadow order and never pushes it."""
+    watermark = row.channel.cutover_at
+    return watermark is not None and row.channel_created_at < watermark and row.odoo_id is None
+
+
+def _push_shadow(*, rows: list[ChannelOrder], token: str, legacy: bool = False) -> None:
     """Shadow channels: build and record the Odoo payload; nothing is written to Odoo.
 
     Reads still happen (product lookups), so the recorded payload is what a live push would
     send, apart from the partner of a customer Odoo does not know yet (recorded as None).
+    `legacy`: orders of an active channel created before its cutover watermark; recorded the
+    same way, and the channel is not told anything (the legacy connector owns them).
     """
     from apps.odoo.gateway import get_gateway
 
@@ -398,14 +410,22 @@ def _push_shadow(*, rows: list[ChannelOrder], token: str) -> None:
         except (PermanentError, TransientError) as exc:
             result = {"error": str(exc)}
         with transaction.atomic():
-            if order_transition(
-                order=row,
-                to=OrderState.IN_ODOO,
-                actor=PUSH_TASK,
-                reason="shadow mode: Odoo payload recorded, nothing sent",
-                lease_token=token,
-                shadow_payload=result,
-                lease_until=None,
+            if (
+                order_transition(
+                    order=row,
+                    to=OrderState.IN_ODOO,
+                    actor=PUSH_TASK,
+                    reason=(
+                        "created before the cutover watermark: left to the legacy connector, "
+                        "Odoo payload recorded, nothing sent"
+                        if legacy
+                        else "shadow mode: Odoo payload recorded, nothing sent"
+                    ),
+                    lease_token=token,
+                    shadow_payload=result,
+                    lease_until=None,
+                )
+                and not legacy
             ):
                 # Records what the channel would be told; nothing is sent (acknowledge.py).
                 order_ack_ring(row=row)

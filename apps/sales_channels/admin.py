@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from apps.core.audit import AuditedAdminMixin, audit_record, snapshot
 
@@ -68,6 +70,10 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "refunds_return_goods",
             "invoicing",
             "register_payments",
+            "legacy_match_field",
+            "legacy_match_pattern",
+            "legacy_match_domain",
+            "dual_run_threshold_pct",
             "prices_enabled",
             "prices_interval_seconds",
             "orders_poll_enabled",
@@ -193,6 +199,17 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
             {"fields": (("invoicing", "register_payments"),)},
         ),
         (
+            "Migration from a legacy connector (docs/migration.md)",
+            {
+                "fields": (
+                    ("legacy_match_field", "legacy_match_pattern"),
+                    "legacy_match_domain",
+                    "dual_run_threshold_pct",
+                    "cutover_status",
+                )
+            },
+        ),
+        (
             "Polling backstop and webhook subscriptions",
             {
                 "fields": (
@@ -203,7 +220,26 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
             },
         ),
     )
-    readonly_fields = ("order_poll_status", "webhook_health")
+    readonly_fields = ("order_poll_status", "webhook_health", "cutover_status")
+
+    @admin.display(description="Cutover")
+    def cutover_status(self, obj: Channel) -> str:
+        # The moves themselves are the migration app's (manage.py channel cutover); linked by
+        # URL name so this app does not import it.
+        try:
+            url = reverse("admin:migration_cutover_changelist")
+        except NoReverseMatch:
+            url = ""
+        mark = (
+            f"hub owns orders created from {obj.cutover_at:%Y-%m-%d %H:%M:%S} UTC"
+            if obj.cutover_at
+            else "no cutover yet"
+        )
+        if not url or obj.pk is None:
+            return mark
+        return format_html(
+            '{} (<a href="{}?channel__id__exact={}">cutovers and rollbacks</a>)', mark, url, obj.pk
+        )
 
     @admin.display(description="Last order poll")
     def order_poll_status(self, obj: Channel) -> str:

@@ -136,6 +136,40 @@ class Channel(models.Model):
         help_text="Register the channel's captured payments in Odoo against the invoice "
         "(journal from the payment-method value map); off for B2B, where Odoo owns payment",
     )
+    # Migration from a legacy connector (docs/migration.md): how its sale orders are found, when
+    # a dual run is clean, and the cutover watermark (moved only by `manage.py channel cutover`).
+    legacy_match_field = models.CharField(
+        max_length=64,
+        default="client_order_ref",
+        help_text="The sale.order field where the legacy connector wrote the channel's order: "
+        "client_order_ref, origin, or a custom field (x_...)",
+    )
+    legacy_match_pattern = models.CharField(
+        max_length=200,
+        default="{number}",
+        help_text="What that field holds, with {number}, {external_id} or {po_number}, "
+        'e.g. "{number}" or "SHOPIFY-{external_id}"',
+    )
+    legacy_match_domain = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Extra Odoo domain that picks this channel\'s legacy orders, e.g. [["team_id", '
+        '"=", 5]] (blank: the pattern alone)',
+    )
+    dual_run_threshold_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="A dual run is clean when every difference class is on fewer than this "
+        "percentage of the compared orders",
+    )
+    cutover_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Cutover watermark: orders created on the channel from then on are the hub's; "
+        "older ones stay with the legacy connector (set by manage.py channel cutover)",
+    )
     prices_enabled = models.BooleanField(default=False)
     prices_interval_seconds = models.PositiveIntegerField(default=3600)
     # Polling backstop (apps/sales_channels/polling.py): webhooks die, this finds what they lost.

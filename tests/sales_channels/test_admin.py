@@ -42,6 +42,10 @@ def _channel_post(channel: Channel, **over: Any) -> dict[str, Any]:
         "api_rate": "",
         "invoicing": channel.invoicing,
         "register_payments": "on",
+        "legacy_match_field": "client_order_ref",
+        "legacy_match_pattern": "{number}",
+        "legacy_match_domain": "[]",
+        "dual_run_threshold_pct": "1.00",
         "secrets-TOTAL_FORMS": "0",
         "secrets-INITIAL_FORMS": "0",
         "warehouses-TOTAL_FORMS": "0",
@@ -130,3 +134,13 @@ def test_secret_inline_generates_and_shows_once(admin_client: Client, shopify_ch
     )
     new = ChannelSecret.objects.filter(channel=shopify_channel, note="rotation").get()
     assert new.secret in resp.content.decode()
+
+
+def test_the_channel_page_shows_the_migration_settings_and_the_cutover(
+    admin_client: Client, shopify_channel: Any
+) -> None:
+    html = admin_client.get(
+        f"/admin/sales_channels/channel/{shopify_channel.pk}/change/"
+    ).content.decode()
+    assert "legacy_match_pattern" in html and "no cutover yet" in html
+    assert f"/admin/migration/cutover/?channel__id__exact={shopify_channel.pk}" in html

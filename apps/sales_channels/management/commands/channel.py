@@ -11,6 +11,9 @@
     manage.py channel webhooks CODE [--repair]
     manage.py channel set CODE [--invoicing on_confirm|on_delivery|none] [--pricelist-id ID]
                                [--<any setting> VALUE ...]   (audited, like the admin)
+    manage.py channel cutover CODE --at TIME [--dry-run] [--window-hours 24] [--reason R]
+    manage.py channel cutover CODE --rollback [--dry-run] [--window-hours 24] [--reason R]
+                               (docs/migration.md; audited)
 
 Secrets and tokens are printed once; only their encrypted form / hash is stored.
 """
@@ -24,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.core.audit import audit_record, snapshot
 from apps.core.errors import PermanentError
@@ -36,6 +40,7 @@ from apps.sales_channels.services import (
 )
 
 WEBHOOKS_CHECK_TASK = "channels.webhooks_check"  # apps.webhooks.tasks
+CUTOVER_TASK = "migration.cutover"  # apps.migration.tasks
 
 
 class Command(BaseCommand):
@@ -82,6 +87,30 @@ class Command(BaseCommand):
             help="re-register missing subscriptions, re-activate disabled ones",
         )
 
+        cut = sub.add_parser(
+            "cutover",
+            help="shadow -> active at a watermark, or back (--rollback); docs/migration.md",
+        )
+        cut.add_argument("code")
+        what = cut.add_mutually_exclusive_group(required=True)
+        what.add_argument(
+            "--at",
+            default=None,
+            help="the watermark (ISO date-time, naive = UTC): orders created on the channel "
+            "from then on are the hub's, older ones stay with the legacy connector",
+        )
+        what.add_argument(
+            "--rollback", action="store_true", help="back to shadow; lists what the hub created"
+        )
+        cut.add_argument("--dry-run", action="store_true", help="list, change nothing")
+        cut.add_argument(
+            "--window-hours",
+            type=float,
+            default=24.0,
+            help="list the orders created from this long before the watermark (default 24)",
+        )
+        cut.add_argument("--reason", default="", help="why, for the audit log")
+
         setter = sub.add_parser("set", help="change channel settings (audited)")
         setter.add_argument("code")
         setter.add_argument("--reason", default="", help="why, for the audit log")
@@ -103,6 +132,8 @@ class Command(BaseCommand):
                 self._add(opts)
             elif action == "list":
                 self._list()
+            elif action == "cutover":
+                self._cutover(self._channel(opts["code"]).code, opts)
             elif action == "webhooks":
                 self._webhooks(self._channel(opts["code"]).code, repair=opts["repair"])
             elif action == "rotate-secret":
@@ -194,6 +225,62 @@ class Command(BaseCommand):
         if channel.has_webhooks:
             self.stdout.write(f"webhook URL path: /webhooks/{channel.kind}/{channel.code}/")
 
+    def _cutover(self, code: str, opts: dict[str, Any]) -> None:
+        # The cutover needs the order flow, which sits above this app: it is reached through
+        # its task's stable name and run here, in this process (like the webhooks check).
+        from celery import current_app
+
+        from apps.core.periodic import discover_jobs
+
+        at = None
+        if opts["at"]:
+            parsed = parse_datetime(opts["at"])
+            if parsed is None:
+                raise CommandError(f"--at: not an ISO date-time: {opts['at']!r}")
+            at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).isoformat()
+        discover_jobs()
+        report: dict[str, Any] = current_app.tasks[CUTOVER_TASK](
+            channel_code=code,
+            at=at,
+            rollback=opts["rollback"],
+            dry_run=opts["dry_run"],
+            window_hours=opts["window_hours"],
+            reason=opts["reason"],
+        )
+        w = self.stdout.write
+        move = "rollback to shadow" if opts["rollback"] else "cutover to active"
+        w(
+            f"{'DRY RUN: ' if opts['dry_run'] else ''}{move} of {code} at watermark "
+            f"{report['watermark']}"
+        )
+        w(f"{'order':<16} {'created (UTC)':<26} {'state':<18} {'owner':<7} action")
+        for row in report["orders"]:
+            w(
+                f"{row['number']:<16} {row['created_at']:<26} {row['state']:<18} "
+                f"{row['owner']:<7} {row['action']}"
+            )
+        if not report["orders"]:
+            w("(no orders in flight around the watermark)")
+        if report.get("adopted") or report.get("queued"):
+            w(
+                f"bound to the legacy connector's order: {len(report.get('adopted', []))}; "
+                f"queued for the push: {len(report.get('queued', []))}"
+            )
+        if "hub_created" in report:
+            created = report["hub_created"]
+            w(
+                f"Odoo orders the hub created for {code} ({len(created)}): the legacy connector "
+                "must skip these"
+            )
+            for row in created:
+                ids = ",".join(str(i) for i in row["odoo_ids"])
+                w(
+                    f"  {row['odoo_name'] or '-':<20} ids {ids:<12} {row['number']:<16} "
+                    f"{row['reference']}"
+                )
+        if not opts["dry_run"]:
+            w(f"done: channel {code} is {'shadow' if opts['rollback'] else 'active'} (audited)")
+
     def _webhooks(self, code: str, *, repair: bool) -> None:
         # The check needs the ledger's routing table and the inbox, which sit above this app;
         # it is reached through its task's stable name and run here, in this process.
@@ -244,7 +331,8 @@ class Command(BaseCommand):
 
 
 SECRET_FIELDS = {"access_token", "consumer_key", "consumer_secret"}
-NOT_SETTABLE = {"id", "code", "kind", "created_at", "updated_at"}
+# The cutover watermark moves only with `channel cutover` (it goes with the state and the listing).
+NOT_SETTABLE = {"id", "code", "kind", "created_at", "updated_at", "cutover_at"}
 
 
 def settable_fields() -> list[models.Field[Any, Any]]:
