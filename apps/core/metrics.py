@@ -35,3 +35,9 @@ ODOO_BREAKER_OPEN = Gauge(
     ["connection"],
     multiprocess_mode="max",
 )
+ODOO_TRANSPORT = Gauge(
+    "hub_odoo_transport",
+    "1 for the transport (jsonrpc or json2) the Odoo client chose at login",
+    ["connection", "transport"],
+    multiprocess_mode="max",
+)

@@ -2,10 +2,10 @@
 
 Two layers:
 
-- a *transport* (``Transport``) moves one call to Odoo and back and owns authentication. Today
-  that is ``JsonRpcTransport`` (``POST {url}/jsonrpc``, Odoo 16-18). An Odoo 19 JSON-2 transport
-  (``POST /json/2/<model>/<method>`` with a bearer API key) would be a second class here with the
-  same three methods; nothing else in the hub would change.
+- a *transport* (``Transport``) moves one call to Odoo and back and owns authentication:
+  ``JsonRpcTransport`` (``POST {url}/jsonrpc``, Odoo 16-19) or ``Json2Transport`` in json2.py
+  (``POST /json/2/<model>/<method>`` with a bearer API key, Odoo 19+). ``json2.choose_transport``
+  picks one at login (``ODOO_TRANSPORT``, ``ODOO_API_KEY``); nothing else in the hub changes.
 - ``OdooClient`` puts every call through the circuit breaker and the shared concurrency cap,
   records metrics, retries idempotent reads, and detects the server version once to choose the
   version adapter.
@@ -40,7 +40,7 @@ from apps.core.errors import (
     PermanentError,
     TransientError,
 )
-from apps.core.metrics import ODOO_RPC, ODOO_RPC_LATENCY
+from apps.core.metrics import ODOO_RPC, ODOO_RPC_LATENCY, ODOO_TRANSPORT
 
 from .errors import (
     OdooAuthError,
@@ -90,6 +90,15 @@ class OdooConfig:
     breaker_threshold: int = 5
     breaker_probe_seconds: float = 15.0
     slot_wait_seconds: float = 10.0
+    api_key: str = ""  # an API key of ``api_key_user`` (JSON-2; JSON-RPC takes it as password)
+    api_key_user: str = ""  # the login the key belongs to ("" = whichever ``user`` is)
+    transport: str = "auto"  # auto | jsonrpc | json2 (ODOO_TRANSPORT)
+
+    @property
+    def key_for_user(self) -> str:
+        """The API key, if it belongs to ``user`` (a config copied for another user, such as
+        the accounting user's, must not act with the integration user's key)."""
+        return self.api_key if self.api_key_user in ("", self.user) else ""
 
     @classmethod
     def from_settings(cls) -> OdooConfig:
@@ -104,6 +113,9 @@ class OdooConfig:
             breaker_threshold=int(settings.ODOO_BREAKER_THRESHOLD),
             breaker_probe_seconds=float(settings.ODOO_BREAKER_PROBE_SECONDS),
             slot_wait_seconds=float(getattr(settings, "ODOO_SLOT_WAIT_SECONDS", 10.0)),
+            api_key=str(getattr(settings, "ODOO_API_KEY", "") or ""),
+            api_key_user=settings.ODOO_USER,
+            transport=str(getattr(settings, "ODOO_TRANSPORT", "auto") or "auto"),
         )
 
 
@@ -126,6 +138,8 @@ def _json_default(value: Any) -> Any:
 class Transport(Protocol):
     """Moves one call to Odoo; raises classified errors (apps.odoo.errors)."""
 
+    name: str  # "jsonrpc" or "json2": shown in /readyz and the metrics
+
     def version(self, *, timeout: float | None = None) -> dict[str, Any]: ...
 
     def execute(
@@ -135,11 +149,38 @@ class Transport(Protocol):
     def uid(self) -> int: ...
 
 
+def transport_failure(
+    exc: requests.RequestException, *, model: str | None, method: str | None
+) -> OdooTransientError:
+    """A request that got no HTTP answer (both transports)."""
+    where: dict[str, Any] = {"model": model, "method": method}
+    if isinstance(exc, requests.ConnectTimeout):
+        return OdooTransientError(
+            f"Odoo connect timeout: {exc}", context={**where, "maybe_committed": False}
+        )
+    if isinstance(exc, requests.ReadTimeout):
+        # The request was sent: Odoo may have committed it. Writes rely on check-before-create.
+        return OdooTransientError(
+            f"Odoo read timeout: {exc}", context={**where, "maybe_committed": True}
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return OdooTransientError(
+            f"Odoo connection failed: {exc}", context={**where, "maybe_committed": True}
+        )
+    return OdooTransientError(
+        f"Odoo request failed: {exc}", context={**where, "maybe_committed": True}
+    )
+
+
 class JsonRpcTransport:
     """``/jsonrpc`` with the credentials in every call (stateless on Odoo's side)."""
 
+    name = "jsonrpc"
+
     def __init__(self, config: OdooConfig) -> None:
         self.config = config
+        # The password, or the API key in its place (Odoo accepts either there).
+        self.secret = config.password or config.key_for_user
         self._uid: int | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -182,23 +223,8 @@ class JsonRpcTransport:
         where: dict[str, Any] = {"model": label_model, "method": label_method}
         try:
             response = self._http().post(f"{self.config.url}/jsonrpc", data=data, timeout=timeout)
-        except requests.ConnectTimeout as exc:
-            raise OdooTransientError(
-                f"Odoo connect timeout: {exc}", context={**where, "maybe_committed": False}
-            )
-        except requests.ReadTimeout as exc:
-            # The request was sent: Odoo may have committed it. Writes rely on check-before-create.
-            raise OdooTransientError(
-                f"Odoo read timeout: {exc}", context={**where, "maybe_committed": True}
-            )
-        except requests.ConnectionError as exc:
-            raise OdooTransientError(
-                f"Odoo connection failed: {exc}", context={**where, "maybe_committed": True}
-            )
         except requests.RequestException as exc:
-            raise OdooTransientError(
-                f"Odoo request failed: {exc}", context={**where, "maybe_committed": True}
-            )
+            raise transport_failure(exc, model=label_model, method=label_method)
         if response.status_code != 200:
             raise classify_http_status(
                 response.status_code,
@@ -229,7 +255,7 @@ class JsonRpcTransport:
 
     def _authenticate(self) -> int:
         cfg = self.config
-        uid = self._rpc("common", "authenticate", [cfg.db, cfg.user, cfg.password, {}])
+        uid = self._rpc("common", "authenticate", [cfg.db, cfg.user, self.secret, {}])
         # A wrong password is not an error object: authenticate answers false.
         if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
             raise OdooAuthError(
@@ -255,7 +281,7 @@ class JsonRpcTransport:
                 return self._rpc(
                     "object",
                     "execute_kw",
-                    [cfg.db, uid, cfg.password, model, method, list(args), kwargs],
+                    [cfg.db, uid, self.secret, model, method, list(args), kwargs],
                     model=model,
                 )
             except OdooAuthError:
@@ -282,7 +308,8 @@ class OdooClient:
 
     def __init__(self, config: OdooConfig, *, transport: Transport | None = None) -> None:
         self.config = config
-        self.transport: Transport = transport or JsonRpcTransport(config)
+        self._transport: Transport | None = transport
+        self._choosing = threading.Lock()
         key, self.label = connection_id(config.url, config.db)
         self.cap = ConcurrencyCap(
             key=key,
@@ -299,6 +326,33 @@ class OdooClient:
         self._version: dict[str, Any] | None = None
         self._adapter: VersionAdapter | None = None
         self._fields: dict[tuple[str, str], bool] = {}
+
+    # -- transport -----------------------------------------------------------------------------
+    @property
+    def transport(self) -> Transport:
+        """The transport, chosen at the first call (json2.choose_transport may probe Odoo; a
+        failure raises and the choice is made again on the next call)."""
+        if self._transport is None:
+            from .json2 import choose_transport
+
+            with self._choosing:
+                if self._transport is None:
+                    chosen = choose_transport(self.config)
+                    ODOO_TRANSPORT.labels(self.label, chosen.name).set(1)
+                    logger.info("Odoo %s: transport %s", self.label, chosen.name)
+                    self._transport = chosen
+        return self._transport
+
+    @transport.setter
+    def transport(self, value: Transport) -> None:
+        self._transport = value
+
+    @property
+    def transport_name(self) -> str:
+        """The chosen transport, or the configured mode while none is chosen yet."""
+        if self._transport is not None:
+            return str(getattr(self._transport, "name", type(self._transport).__name__))
+        return f"{self.config.transport or 'auto'} (not chosen yet)"
 
     # -- version -------------------------------------------------------------------------------
     def version(self) -> dict[str, Any]:

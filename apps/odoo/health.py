@@ -28,11 +28,14 @@ def probe_odoo() -> CheckResult:
     try:
         version = client.probe(timeout=PROBE_TIMEOUT_SECONDS)
     except HubError as exc:
-        detail.update(breaker=client.breaker.state(), error=str(exc))
+        detail.update(
+            breaker=client.breaker.state(), error=str(exc), transport=client.transport_name
+        )
         return CheckResult(False, detail)
     detail.update(
         version=str(version.get("server_serie") or version.get("server_version") or "?"),
         breaker=client.breaker.state(),
+        transport=client.transport_name,  # jsonrpc or json2, chosen at login
     )
     return CheckResult(True, detail)
 

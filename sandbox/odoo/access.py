@@ -14,6 +14,7 @@ from .schema import REGISTRY
 
 if TYPE_CHECKING:
     from .orm import Env
+    from .store import Store
 
 GROUPS: list[tuple[str, str]] = [
     ("internal", "User types / Internal User"),
@@ -224,3 +225,13 @@ def check_access(env: Env, model: str, operation: str) -> None:
         + "".join(f"\t- {label}\n" for label in labels)
         + "\nContact your administrator to request access if necessary.",
     )
+
+
+def key_uid(store: Store, key: str) -> int | None:
+    """The active user an API key belongs to (JSON-2's bearer authentication)."""
+    for k in store.tables["res.users.apikeys"].values():
+        if key and k.get("_key") == key:
+            user = store.tables["res.users"].get(k.get("user_id"))
+            if user is not None and user.get("active", True):
+                return int(k["user_id"])
+    return None

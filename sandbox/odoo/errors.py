@@ -22,14 +22,18 @@ SERIALIZATION_FAILURE = "psycopg2.errors.SerializationFailure"
 SERIALIZATION_MESSAGE = "could not serialize access due to concurrent update"
 
 
+# ``error.code`` of an ordinary failure: 200 on 17, 0 on 19 (versions.py sets it).
+DEFAULT_CODE = 200
+
+
 class OdooError(Exception):
     """An error that is reported to the client as a JSON-RPC error object."""
 
-    def __init__(self, name: str, message: str, code: int = 200) -> None:
+    def __init__(self, name: str, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.name = name
         self.message = message
-        self.code = code
+        self.code = DEFAULT_CODE if code is None else code
 
 
 def user_error(message: str) -> OdooError:

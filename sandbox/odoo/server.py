@@ -12,15 +12,17 @@ import secrets
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import SERVER_VERSION, SERVER_VERSION_INFO
+from . import SERVER_VERSION, SERVER_VERSION_INFO, json2, versions
 from . import account as _account  # noqa: F401  (registers model behaviour)
 from . import misc as _misc  # noqa: F401
+from . import pricing as _pricing  # noqa: F401
 from . import sale as _sale  # noqa: F401
 from . import stock as _stock  # noqa: F401
-from .access import check_access
+from .access import check_access, key_uid
 from .errors import (
     ACCESS_DENIED,
     KEY_ERROR,
@@ -76,8 +78,10 @@ class Sandbox:
         data_path: str | None = None,
         baseline: Faults | None = None,
         demo: bool = True,
+        api_keys: tuple[str, ...] = (),
     ) -> None:
         self.demo = demo
+        self.api_keys = api_keys  # seeded for admin at start and after every reset
         self.db = db
         self.lock = threading.Lock()
         self.store = Store()
@@ -88,11 +92,19 @@ class Sandbox:
         if data_path and self.store.attach(data_path):
             return
         seed(self.store, self.demo)
+        self._seed_api_keys()
         self.store.flush(full=True)
+
+    def _seed_api_keys(self) -> None:
+        env = Env(self.store, 2, {})
+        for n, key in enumerate(self.api_keys, 1):
+            if key_uid(self.store, key) is None:
+                new_api_key(env, 2, f"sandbox key {n}", key)
 
     def reset(self) -> None:
         with self.lock:
             seed(self.store, self.demo)
+            self._seed_api_keys()
             self.store.flush(full=True)
             self.sessions.clear()
         self.faults.reset()
@@ -153,7 +165,7 @@ class Sandbox:
             if method == "list":
                 return [self.db], None
             if method == "server_version":
-                return SERVER_VERSION, None
+                return VERSION_INFO["server_version"], None
             raise OdooError("builtins.Exception", f'No such method "{method}"')
         if service == "object":
             if method == "execute_kw":
@@ -201,6 +213,8 @@ class Sandbox:
         env = Env(self.store, uid, {**ctx, **extra_ctx})
         if not isinstance(meth, str) or meth.startswith("_"):
             return call(env, model, str(meth), margs, kwargs), env
+        margs = list(margs)
+        wire_out = versions.wire_in(model, meth, margs, kwargs)  # 18/19 names -> the store's
         operation = (
             "read"
             if meth in READ_METHODS
@@ -216,6 +230,8 @@ class Sandbox:
         result = call(env, model, meth, margs, kwargs)
         if tracker is not None:
             tracker.finish()
+        if wire_out is not None:
+            result = wire_out(result)
         return result, env
 
     def transaction(self, fn: Any) -> tuple[Any, Env | None]:
@@ -386,6 +402,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, sb.stats.snapshot())
         elif path == "/web/webclient/version_info":
             self._send(200, VERSION_INFO)
+        elif path.startswith("/json/2") or path in json2.VERSION_PATHS:
+            json2.handle(self, "GET", path, b"")
         else:
             self._send(404, {"error": "not found"})
 
@@ -398,6 +416,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if sb.faults.is_down():
             self._drop()
+            return
+        if path == "/json/2" or path.startswith("/json/2/"):
+            json2.handle(self, "POST", path, raw)
             return
         try:
             body = json.loads(raw or b"{}")
@@ -428,8 +449,13 @@ class Handler(BaseHTTPRequestHandler):
         fn: Any,
         is_write: bool,
         headers: dict[str, str] | None = None,
+        on_error: Callable[[OdooError], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
     ) -> None:
+        """Count, inject faults, run ``fn`` as one transaction, answer. JSON-RPC answers by
+        default; JSON-2 passes its own ``on_error`` / ``on_result`` (json2.py)."""
         sb = self.server.sandbox
+        send_error = on_error or (lambda err: self._send(200, error_body(req_id, err)))
         sb.stats.count(key)
         forced = sb.faults.take_fail_next(model, method)
         if forced is not None:
@@ -438,7 +464,7 @@ class Handler(BaseHTTPRequestHandler):
                 str(forced.get("message") or "Injected failure"),
             )
             time.sleep(sb.faults.latency(0))
-            self._send(200, error_body(req_id, err))
+            send_error(err)
             return
         kind = sb.faults.roll_transient()
         if kind == "http503":
@@ -447,19 +473,20 @@ class Handler(BaseHTTPRequestHandler):
             return
         if kind == "serialization":
             time.sleep(sb.faults.latency(0))
-            self._send(
-                200, error_body(req_id, OdooError(SERIALIZATION_FAILURE, SERIALIZATION_MESSAGE))
-            )
+            send_error(OdooError(SERIALIZATION_FAILURE, SERIALIZATION_MESSAGE))
             return
         try:
             result, env = sb.transaction(fn)
         except OdooError as err:
             time.sleep(sb.faults.latency(0))
-            self._send(200, error_body(req_id, err))
+            send_error(err)
             return
         time.sleep(sb.faults.latency(env.touched if env is not None else 0))
         if is_write and sb.faults.take_drop():
             self._drop()
+            return
+        if on_result is not None:
+            on_result(result)
             return
         response: dict[str, Any] = {"jsonrpc": "2.0", "id": req_id}
         if result is not None:
@@ -511,8 +538,8 @@ class Handler(BaseHTTPRequestHandler):
                     "uid": uid,
                 },
                 "db": sb.db,
-                "server_version": SERVER_VERSION,
-                "server_version_info": SERVER_VERSION_INFO,
+                "server_version": VERSION_INFO["server_version"],
+                "server_version_info": VERSION_INFO["server_version_info"],
                 "name": user.get("name"),
                 "username": user.get("login"),
                 "partner_display_name": env.display_name("res.partner", user.get("partner_id")),
@@ -632,5 +659,9 @@ def make_server(
     baseline: Faults | None = None,
     verbose: bool = False,
     demo: bool = True,
+    odoo_version: int = 17,
+    api_keys: tuple[str, ...] = (),
 ) -> SandboxHTTPServer:
-    return SandboxHTTPServer((host, port), Sandbox(db, data_path, baseline, demo), verbose)
+    versions.apply(odoo_version)  # before the seed: the store is shaped the same on every version
+    sandbox = Sandbox(db, data_path, baseline, demo, api_keys)
+    return SandboxHTTPServer((host, port), sandbox, verbose)

@@ -6,6 +6,10 @@
   Such tests create their own records with unique references and assume no demo ids.
 - ``odoo_sb``: tests that need the sandbox itself (fault injection, call counts).
 
+``HUB_TEST_ODOO_TRANSPORT=json2`` runs the sandbox target against a sandbox started as Odoo 19
+(``--odoo-version 19 --api-key ...``) with ``ODOO_TRANSPORT=json2``: the same contract tests over
+the JSON-2 transport. For ``[live]``, ODOO_API_KEY and ODOO_TRANSPORT are passed through.
+
 ``client`` and ``gateway`` follow whichever of the two the test asked for.
 """
 
@@ -32,6 +36,8 @@ class OdooTarget:
     user: str
     password: str
     sandbox: Any | None  # the odoo_sandbox fixture object, None against a real Odoo
+    api_key: str = ""
+    transport: str = "auto"
 
     @property
     def live(self) -> bool:
@@ -52,11 +58,19 @@ def _point_settings(target: OdooTarget, settings: SettingsWrapper) -> OdooTarget
     settings.ODOO_DB = target.db
     settings.ODOO_USER = target.user
     settings.ODOO_PASSWORD = target.password
+    settings.ODOO_API_KEY = target.api_key
+    settings.ODOO_TRANSPORT = target.transport
     settings.ODOO_TIMEOUT_READ = 30.0
     return target
 
 
+SANDBOX_TRANSPORT = os.environ.get("HUB_TEST_ODOO_TRANSPORT", "jsonrpc")
+
+
 def _sandbox_target(request: pytest.FixtureRequest) -> OdooTarget:
+    if SANDBOX_TRANSPORT == "json2":
+        sb = request.getfixturevalue("odoo_sandbox19")
+        return OdooTarget(sb.url.rstrip("/"), sb.db, sb.user, sb.password, sb, sb.api_key, "json2")
     sb = request.getfixturevalue("odoo_sandbox")
     return OdooTarget(sb.url.rstrip("/"), sb.db, sb.user, sb.password, sb)
 
@@ -73,6 +87,8 @@ def odoo(request: pytest.FixtureRequest, settings: SettingsWrapper) -> OdooTarge
             user=os.environ["ODOO_USER"],
             password=os.environ["ODOO_PASSWORD"],
             sandbox=None,
+            api_key=os.environ.get("ODOO_API_KEY", ""),
+            transport=os.environ.get("ODOO_TRANSPORT", "auto"),
         )
     else:
         target = _sandbox_target(request)

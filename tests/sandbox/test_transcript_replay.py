@@ -22,6 +22,10 @@ and payments) are learned from there; the demo database's group ids a recording 
 user (base.group_user 1, account.group_account_invoice 26, account.group_account_user 27) are
 mapped to the seeded groups through their xml ids.
 
+Transcripts recorded over Odoo 19's JSON-2 API (20_json2_odoo19) are replayed by
+``test_json2_transcript_replays`` with json2_replay.py: over HTTP with their own URLs, headers and
+bodies, against a sandbox started as the version they were recorded from.
+
 Not replayed verbatim: 01b and 01d (API key generation needs the web client's identity check
 flow); see the targeted tests at the bottom. For 01c the API key used in the recording is
 registered first through the control endpoint, standing in for the 01b flow.
@@ -50,7 +54,8 @@ if not TRANSCRIPTS.is_dir():
     )
 SKIPPED = {"01b_web_session_and_apikey_generation", "01d_apikey_generation_over_jsonrpc"}
 FILES = sorted(TRANSCRIPTS.glob("*.json"))
-REPLAYED = [p for p in FILES if p.stem not in SKIPPED]
+JSON2 = [p for p in FILES if "/json/2/" in p.read_text()]
+REPLAYED = [p for p in FILES if p.stem not in SKIPPED and p not in JSON2]
 
 RECORD_METHODS_EXCLUDED = {
     "create",
@@ -537,3 +542,16 @@ def test_api_key_cannot_be_made_over_jsonrpc_but_works_once_made(odoo_sandbox: O
         "object", "execute_kw", "hub", 2, key[:-1] + "x", "res.partner", "search_count", [[]]
     )
     assert wrong["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+
+
+# -- JSON-2 transcripts (json2_replay.py) ---------------------------------------------------------
+@pytest.mark.parametrize("transcript", JSON2, ids=[p.stem for p in JSON2])
+def test_json2_transcript_replays(request: pytest.FixtureRequest, transcript: Path) -> None:
+    from tests.sandbox.json2_replay import Json2Replayer, recorded_major
+
+    data = json.loads(transcript.read_text())
+    assert recorded_major(data) == 19, "only Odoo 19 serves JSON-2: start the sandbox as 19"
+    sandbox: OdooSandbox = request.getfixturevalue("odoo_sandbox19")
+    replayer = Json2Replayer(sandbox, data)
+    replayer.setup()
+    assert replayer.replay() == len(data["exchanges"])
