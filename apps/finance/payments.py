@@ -181,10 +181,72 @@ def _open_invoice(pay: ChannelPayment) -> OrderInvoice | None:
     return posted[0] if posted else None
 
 
+def _adopt_odoo_invoices(pays: list[ChannelPayment]) -> int:
+    """Channels whose invoices Odoo makes itself (`invoicing` none): the posted invoices of the
+    orders' sale orders become the hub's `OrderInvoice` rows (ref `odoo:<invoice id>`), so the
+    payment has something to pay. One read per batch. Returns how many were recorded."""
+    from apps.sales_channels.models import Channel
+
+    orders = {
+        p.order_id: p.order
+        for p in pays
+        if p.channel.invoicing == Channel.Invoicing.NONE
+        and p.order.odoo_id
+        and not OrderInvoice.objects.filter(order_id=p.order_id, state="posted").exists()
+    }
+    if not orders:
+        return 0
+    by_so: dict[int, ChannelOrder] = {}
+    for order in orders.values():
+        for part in order.odoo_parts or [{"id": order.odoo_id}]:
+            if part.get("id"):
+                by_so[int(part["id"])] = order
+    found = odoo.gateway().invoices_of_orders(order_ids=sorted(by_so))
+    made = 0
+    for so, invoices in found.items():
+        order = by_so[int(so)]
+        for move in invoices:
+            _, created = OrderInvoice.objects.get_or_create(
+                odoo_id=int(move["id"]),
+                defaults={
+                    "channel_id": order.channel_id,
+                    "order": order,
+                    "ref": f"odoo:{move['id']}",
+                    "odoo_order_id": int(so),
+                    "odoo_name": str(move.get("name") or "")[:64],
+                    "state": str(move.get("state") or ""),
+                    "payment_state": str(move.get("payment_state") or ""),
+                    "currency": str(move.get("currency") or order.currency)[:3],
+                    "amount_total": odoo.cents(move.get("amount_total")),
+                    "amount_residual": odoo.cents(move.get("amount_residual")),
+                    "posted_at": timezone.now(),
+                },
+            )
+            made += created
+    return made
+
+
+def payments_waiting_recheck() -> int:
+    """Beat: payments held for an invoice Odoo makes itself (`invoicing` none) look again."""
+    from apps.core.workrow import requeue
+    from apps.sales_channels.models import Channel
+
+    held = FinanceSync.objects.filter(
+        action=FinanceSync.Action.PAYMENT,
+        state="held",
+        payment__channel__invoicing=Channel.Invoicing.NONE,
+    ).values_list("pk", flat=True)[:1000]
+    n = sum(requeue(FinanceSync, pk=pk, reset_attempts=False) for pk in held)
+    if n:
+        runs.ring_batch(FinanceSync.Action.PAYMENT)
+    return n
+
+
 def payment_batch(rows: list[FinanceSync]) -> str:
     """Register the claimed payments in Odoo: one search by memo for all, then the wizard for
     each one not found; rows whose order has no posted invoice yet wait (held)."""
     todo: dict[str, tuple[FinanceSync, dict[str, Any]]] = {}
+    _adopt_odoo_invoices([r.payment for r in rows if r.payment is not None])
     for row in rows:
         pay = row.payment
         assert pay is not None

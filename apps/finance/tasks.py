@@ -58,3 +58,13 @@ def payouts_import() -> str:
 )
 def invoices_refresh() -> str:
     return f"{invoicing.invoices_refresh()} invoice(s) changed"
+
+
+@periodic_job(
+    name="finance.payments_waiting",
+    every_seconds=float(getattr(settings, "HUB_PAYMENT_RECHECK_SECONDS", 300)),
+    description="Payments waiting for an invoice Odoo makes itself (invoicing none) look again",
+    time_limit=120,
+)
+def payments_waiting() -> str:
+    return f"{payments.payments_waiting_recheck()} payment(s) re-checked"

@@ -228,3 +228,29 @@ def test_a_paid_shopify_order_reads_its_transactions_and_is_paid_once(
     run_finance()
     assert len(payments(sandbox_settings)) == 1 and len(invoices(sandbox_settings)) == 1
     assert ChannelPayment.objects.count() == 1
+
+
+def test_with_invoicing_none_the_payment_pays_the_invoice_odoo_made_itself(
+    woo: Channel, sandbox_settings: Any, gateway: Any
+) -> None:
+    from apps.finance.payments import payments_waiting_recheck
+
+    woo.invoicing = Channel.Invoicing.NONE
+    woo.save()
+    deliver(woo, woo_payload())
+    order_push_due()
+    order = ChannelOrder.objects.get()
+    # paid, but Odoo has not invoiced yet: the payment waits
+    assert run_finance() == ["captured", "waiting:1"]
+    assert payments_waiting_recheck() == 1
+    assert run_finance() == ["waiting:1"]
+    # Odoo's own automation invoices the order (here: the sale order's invoicing wizard)
+    made = gateway.invoices_create(order_ids=[order.odoo_id])[order.odoo_id]
+    gateway.invoices_post(invoice_ids=made)
+    assert payments_waiting_recheck() == 1
+    assert run_finance() == ["registered:1:1"]
+    [inv] = invoices(sandbox_settings)
+    assert inv["payment_state"] == "paid" and inv["id"] == made[0]
+    hub_inv = OrderInvoice.objects.get()
+    assert hub_inv.ref == f"odoo:{made[0]}" and hub_inv.odoo_id == made[0]
+    assert invoices_plan() == 0  # the hub never invoices a `none` channel
