@@ -230,6 +230,7 @@ ODOO_TRANSPORT = env.str("ODOO_TRANSPORT", default="auto")
 # access error). See docs/odoo.md, "Finance: invoices, payments, payouts".
 ODOO_ACCOUNTING_USER = env.str("ODOO_ACCOUNTING_USER", default="")
 ODOO_ACCOUNTING_PASSWORD = env.str("ODOO_ACCOUNTING_PASSWORD", default="")
+ODOO_ACCOUNTING_API_KEY = env.str("ODOO_ACCOUNTING_API_KEY", default="")
 ODOO_TIMEOUT_CONNECT = env.float("ODOO_TIMEOUT_CONNECT", default=5.0)
 ODOO_TIMEOUT_READ = env.float("ODOO_TIMEOUT_READ", default=60.0)
 ODOO_MAX_CONCURRENCY = env.int("ODOO_MAX_CONCURRENCY", default=4)

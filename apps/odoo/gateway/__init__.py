@@ -51,6 +51,7 @@ from .base import (
     m2o_id,
 )
 from .catalog import CatalogGateway
+from .customers import CustomersGateway
 from .migration import MigrationGateway
 from .partners import PartnersGateway
 from .pickings import (
@@ -60,6 +61,8 @@ from .pickings import (
     SHIPPING_TYPE_CODES,
     PickingsGateway,
 )
+from .pricing import PricingGateway
+from .publishing import PublishingGateway
 from .returns import ReturnsGateway
 from .sales import SalesGateway
 from .settlement import SettlementGateway
@@ -78,6 +81,7 @@ __all__ = [
     "AccountingGateway",
     "AutomationGateway",
     "CatalogGateway",
+    "CustomersGateway",
     "GatewayBase",
     "MigrationGateway",
     "OdooGateway",
@@ -86,7 +90,9 @@ __all__ = [
     "PartnersGateway",
     "PickingPage",
     "PickingsGateway",
+    "PricingGateway",
     "ProductLookup",
+    "PublishingGateway",
     "ReturnsGateway",
     "SalesGateway",
     "SettlementGateway",
@@ -111,6 +117,9 @@ class OdooGateway(
     AccountingGateway,
     SettlementGateway,
     MigrationGateway,
+    PublishingGateway,
+    CustomersGateway,
+    PricingGateway,
     GatewayBase,
 ):
     """Keyword-only, batched operations against one Odoo database."""
@@ -123,7 +132,7 @@ def get_gateway() -> OdooGateway:
 
 def get_accounting_gateway() -> OdooGateway:
     """A gateway for the finance flow's bank side (statement lines, matching them): on
-    ODOO_ACCOUNTING_USER / ODOO_ACCOUNTING_PASSWORD when set, a user in
+    ODOO_ACCOUNTING_USER / ODOO_ACCOUNTING_PASSWORD (/ ODOO_ACCOUNTING_API_KEY) when set, a user in
     ``account.group_account_user`` that the integration user should not be; else the main one."""
     user = getattr(settings, "ODOO_ACCOUNTING_USER", "")
     if not user:
@@ -132,5 +141,9 @@ def get_accounting_gateway() -> OdooGateway:
         OdooConfig.from_settings(),
         user=user,
         password=getattr(settings, "ODOO_ACCOUNTING_PASSWORD", ""),
+        # Its own API key (JSON-2 on 19+, or the password over JSON-RPC); the main user's key
+        # is never used for another login.
+        api_key=str(getattr(settings, "ODOO_ACCOUNTING_API_KEY", "") or ""),
+        api_key_user=user,
     )
     return OdooGateway(get_client(config))
