@@ -165,4 +165,4 @@ class ShipmentSyncAdmin(_RetryMixin, _ReadOnly):
 
 @admin.register(ShipmentCursor)
 class ShipmentCursorAdmin(_ReadOnly):
-    list_display = ["key", "value", "polled_at", "summary"]
+    list_display = ["key", "server", "value", "polled_at", "summary"]

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from apps.core import workrow
 from apps.core.errors import HubError, TransientError
+from apps.odoo.cursors import server_cursor
 from apps.odoo.gateway import get_gateway
 
 from .models import PickingHint, ShipmentCursor
@@ -36,6 +37,8 @@ from .record import pickings_record
 
 logger = logging.getLogger(__name__)
 
+# The base of the per-server key (apps.odoo.cursors): the cursor of the configured Odoo is
+# cursor_key().
 CURSOR_KEY = "odoo.pickings"
 ODOO_STAMP = "%Y-%m-%d %H:%M:%S"
 PAGE = 200
@@ -58,12 +61,21 @@ def _key(cursor: str) -> tuple[str, int]:
     return second[:19], int(last or 0)
 
 
+def cursor_key() -> str:
+    """The done-pickings cursor's key for the configured Odoo server and database."""
+    return server_cursor(CURSOR_KEY)[0]
+
+
 def _cursor() -> ShipmentCursor:
-    row = ShipmentCursor.objects.filter(key=CURSOR_KEY).first()
+    """This Odoo server's cursor; a server's first poll starts at now (minus the overlap when
+    reading), whatever another server's cursor says: its ids and seconds are not this one's."""
+    key, label = server_cursor(CURSOR_KEY)
+    row = ShipmentCursor.objects.filter(key=key).first()
     if row is None:
         now = dt.datetime.now(dt.UTC).strftime(ODOO_STAMP)
-        ShipmentCursor.objects.get_or_create(key=CURSOR_KEY, defaults={"value": f"{now}|0"})
-        row = ShipmentCursor.objects.get(key=CURSOR_KEY)
+        row, _ = ShipmentCursor.objects.get_or_create(
+            key=key, defaults={"value": f"{now}|0", "server": label}
+        )
     return row
 
 
@@ -91,11 +103,11 @@ def shipments_poll(*, overlap_seconds: int | None = None) -> dict[str, int]:
             break
         if _key(nxt) > _key(cursor.value):
             # Recorded first, then the cursor: a crash in between re-reads, never skips.
-            ShipmentCursor.objects.filter(key=CURSOR_KEY).update(value=nxt)
+            ShipmentCursor.objects.filter(key=cursor.key).update(value=nxt)
             cursor.value = nxt
         since = nxt
     summary = ", ".join(f"{k} {v}" for k, v in sorted(totals.items()))
-    ShipmentCursor.objects.filter(key=CURSOR_KEY).update(
+    ShipmentCursor.objects.filter(key=cursor.key).update(
         polled_at=timezone.now(), summary=summary[:300]
     )
     return totals

@@ -144,8 +144,14 @@ class ShipmentReport(models.Model):
 
 
 class ShipmentCursor(models.Model):
+    """A picking poll's cursor ("<write_date second>|<id>") in ONE Odoo server and database:
+    keys "odoo.pickings@<digest>" and "odoo.return_receipts@<digest>" (apps.odoo.cursors)."""
+
     key = models.CharField(max_length=200, unique=True)
     value = models.CharField(max_length=100, blank=True, default="")
+    server = models.CharField(
+        max_length=200, blank=True, default="", help_text="The Odoo database and host (db@host)"
+    )
     polled_at = models.DateTimeField(null=True, blank=True)
     summary = models.CharField(max_length=300, blank=True, default="")
 

@@ -94,4 +94,4 @@ class ReconciliationRunAdmin(_ReadOnly):
 
 @admin.register(StockCursor)
 class StockCursorAdmin(_ReadOnly):
-    list_display = ["key", "value", "updated_at"]
+    list_display = ["key", "server", "value", "updated_at"]

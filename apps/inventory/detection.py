@@ -15,13 +15,17 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from apps.mappings.models import Binding
+from apps.odoo.cursors import other_servers, server_cursor
 from apps.odoo.gateway import get_gateway
 
+from .atp import PRODUCT_MODEL
 from .models import StockCursor
 from .services import mark_dirty
 
 logger = logging.getLogger(__name__)
 
+# The base of the per-server key: the cursor of the configured Odoo is cursor_key().
 CURSOR_KEY = "odoo.stock"
 ODOO_STAMP = "%Y-%m-%d %H:%M:%S"
 
@@ -32,29 +36,66 @@ def _shift(stamp: str, seconds: float) -> str:
     )
 
 
+def cursor_key() -> str:
+    """The stock cursor's key for the configured Odoo server and database."""
+    return server_cursor(CURSOR_KEY)[0]
+
+
+def _bound_skus() -> list[str]:
+    """Every SKU bound to an Odoo product on an inventory-enabled channel."""
+    rows = Binding.objects.filter(
+        kind=Binding.Kind.PRODUCT, odoo_model=PRODUCT_MODEL, channel__inventory_enabled=True
+    ).values_list("external_code", "external_id")
+    return sorted({code or ext for code, ext in rows if code or ext})
+
+
+def _start_cursor(key: str, label: str, overlap: float) -> tuple[StockCursor, int]:
+    """This server's cursor, made on its first poll at now minus the overlap. When the hub
+    polled another Odoo before (another key, or the single unkeyed cursor of older hubs), the
+    channels' levels came from that server: every bound SKU is marked dirty once ("server"), so
+    each is read from this one (a full read), and the old cursor is left as it was."""
+    now = dt.datetime.now(dt.UTC).strftime(ODOO_STAMP)
+    cursor, created = StockCursor.objects.get_or_create(
+        key=key, defaults={"value": _shift(now, -overlap), "server": label}
+    )
+    marked = 0
+    if created:
+        keys = list(StockCursor.objects.values_list("key", flat=True))
+        if other_servers(CURSOR_KEY, key, keys):
+            marked = mark_dirty(None, _bound_skus(), "server")
+            logger.warning(
+                "Odoo stock cursor: first poll of %s after another Odoo; %s SKU rows marked for "
+                "a full read",
+                label,
+                marked,
+            )
+    return cursor, marked
+
+
 def stock_poll() -> int:
     """Read what changed in Odoo since the watermark (minus an overlap) and mark it dirty.
 
     Two RPCs per page (quants, done moves). The overlap re-reads the last seconds every poll,
     because Odoo stamps write_date at transaction start and a long transaction commits rows
-    "in the past"; marking an already-dirty SKU again costs nothing. The first poll starts from
-    now: the initial state of a channel is `inventory sync`, not the poll.
+    "in the past"; marking an already-dirty SKU again costs nothing. The cursor is per Odoo
+    server and database (``cursor_key()``). A server's first poll starts from now: the initial
+    state of a channel is `inventory sync`, not the poll; after another server, every bound SKU
+    is read once (``_start_cursor``).
     """
     overlap = float(getattr(settings, "HUB_STOCK_POLL_OVERLAP_SECONDS", 5))
-    cursor = StockCursor.objects.filter(key=CURSOR_KEY).first()
-    if cursor is None:
-        now = dt.datetime.now(dt.UTC).strftime(ODOO_STAMP)
-        StockCursor.objects.get_or_create(key=CURSOR_KEY, defaults={"value": _shift(now, -overlap)})
-        cursor = StockCursor.objects.get(key=CURSOR_KEY)
-    gateway = get_gateway()
+    key, label = server_cursor(CURSOR_KEY)
+    cursor = StockCursor.objects.filter(key=key).first()
     marked = 0
+    if cursor is None:
+        cursor, marked = _start_cursor(key, label, overlap)
+    gateway = get_gateway()
     since = _shift(cursor.value, -overlap)
     for _ in range(20):  # pages; a longer backlog continues on the next poll
         changes = gateway.stock_changed_since(since=since)
         if changes.product_ids:
             marked += mark_dirty(None, changes.product_ids, "poll")
         if changes.watermark > cursor.value:
-            StockCursor.objects.filter(key=CURSOR_KEY).update(value=changes.watermark)
+            StockCursor.objects.filter(key=key).update(value=changes.watermark)
             cursor.value = changes.watermark
         if not changes.more or changes.watermark == since:
             break

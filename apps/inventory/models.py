@@ -14,10 +14,14 @@ from apps.sales_channels.models import Channel
 
 
 class StockCursor(models.Model):
-    """A watermark of the Odoo stock poll ("YYYY-MM-DD HH:MM:SS" of the newest write seen)."""
+    """A watermark of the Odoo stock poll ("YYYY-MM-DD HH:MM:SS" of the newest write seen), one
+    per Odoo server and database (key "odoo.stock@<digest>", apps.odoo.cursors)."""
 
     key = models.CharField(max_length=100, unique=True)
     value = models.CharField(max_length=100)
+    server = models.CharField(
+        max_length=200, blank=True, default="", help_text="The Odoo database and host (db@host)"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

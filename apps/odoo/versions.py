@@ -1,8 +1,9 @@
 """What differs between the Odoo versions the hub supports, and nothing else.
 
-17 is verified against the recorded transcripts of a real Odoo 17.0 server and by the live
-contract suite run on one (docs/odoo.md, "Verified against a real Odoo 17"). 16 and 18 come from
-reading Odoo's public source and are not verified against a running server (docs/odoo.md).
+17, 18 and 19 are verified by the live contract suite run on real Odoo 17.0, 18.0 and 19.0
+Community servers, whose calls are recorded as transcripts (tests/data/odoo/transcripts/, and its
+18/ and 19/ folders; docs/odoo.md, "Versions: what differs, verified live"). 16 comes from
+reading Odoo's public source and is not verified against a running server.
 The gateway asks the adapter for every version-sensitive field name, value or method, so adding
 a version is adding one adapter here.
 """
@@ -10,6 +11,7 @@ a version is adding one adapter here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +29,38 @@ class VersionAdapter:
     # stock.move: the field that holds the done quantity, and whether "picked" must be set too.
     move_done_field: str
     move_uses_picked: bool
-    # stock.return.picking: the button that creates the return picking.
+    # stock.return.picking: the button that creates the return picking, and the one that
+    # returns everything delivered. Up to 17 the wizard's lines start at the returnable
+    # quantity (None: ``return_method`` returns it all); from 18 they start at 0 and
+    # ``action_create_returns_all`` fills them in.
     return_method: str
+    return_all_method: str | None
     # The module that adds carrier_tracking_ref / carrier_id to stock.picking.
     tracking_module: str
     # sale.order fields that exist in this version (delivery_status came with 17).
     sale_order_status_fields: tuple[str, ...]
+    # account.payment: the field the register wizard's ``communication`` lands in, where the
+    # hub's payment ref is found again ("ref" up to 17, "memo" from 18).
+    payment_ref_field: str
+    # account.payment states: posted (reconciled or not) and dead; 18 gave payments their own
+    # states instead of the journal entry's.
+    payment_posted_states: tuple[str, ...]
+    payment_cancel_states: tuple[str, ...]
+    # sale.order.line: taxes and unit ("tax_id"/"product_uom" up to 18, "tax_ids"/
+    # "product_uom_id" from 19). The hub's own line dicts keep the canonical "tax_id" and
+    # "product_uom" keys; ``sale_line_field`` names the version's field for them.
+    sale_line_tax_field: str
+    sale_line_uom_field: str
+    # res.users: the groups many2many ("groups_id" up to 18, "group_ids" from 19).
+    user_groups_field: str
+    # The company's Outstanding Receipts account (where a payment's journal item waits for the
+    # bank): a res.company field up to 17; from 18 only the chart's external id
+    # "account.<company id>_account_journal_payment_debit_account_id" (``{company}`` below).
+    clearing_account_company_field: str | None
+    clearing_account_xmlid: str | None
+    # account.move: the payment whose journal entry it is ("payment_id" up to 17,
+    # "origin_payment_id" from 18; account.move.line keeps "payment_id").
+    move_payment_field: str
 
     def product_storable_vals(self) -> dict[str, Any]:
         return dict(self.storable_vals)
@@ -58,6 +86,25 @@ class VersionAdapter:
         """Done quantity of a move read with ``move_fields()`` (after validation)."""
         return float(move.get(self.move_done_field) or 0.0)
 
+    def sale_line_field(self, key: str) -> str:
+        """This version's sale.order.line field for a canonical key ("tax_id", "product_uom");
+        any other key is its own field."""
+        return {"tax_id": self.sale_line_tax_field, "product_uom": self.sale_line_uom_field}.get(
+            key, key
+        )
+
+    def sale_line_fields(self, keys: Iterable[str]) -> list[str]:
+        return [self.sale_line_field(k) for k in keys]
+
+    def sale_line_canonical(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A sale.order.line row read with ``sale_line_fields`` under the canonical keys."""
+        out = dict(row)
+        for key in ("tax_id", "product_uom"):
+            field = self.sale_line_field(key)
+            if field != key and field in out:
+                out[key] = out.pop(field)
+        return out
+
 
 _SO_FIELDS_17 = ("name", "state", "picking_ids", "delivery_status", "invoice_status", "locked")
 
@@ -68,9 +115,19 @@ ODOO_16 = VersionAdapter(
     move_done_field="quantity_done",
     move_uses_picked=False,
     return_method="create_returns",
+    return_all_method=None,
     tracking_module="delivery",
     # 16 has no delivery_status and no locked flag (a locked order is in state "done").
     sale_order_status_fields=("name", "state", "picking_ids", "invoice_status"),
+    payment_ref_field="ref",
+    payment_posted_states=("posted",),
+    payment_cancel_states=("cancel",),
+    sale_line_tax_field="tax_id",
+    sale_line_uom_field="product_uom",
+    user_groups_field="groups_id",
+    clearing_account_company_field="account_journal_payment_debit_account_id",
+    clearing_account_xmlid=None,
+    move_payment_field="payment_id",
 )
 
 # Verified against transcripts 02, 03, 06, 06b and 07 (create_returns, not action_create_returns).
@@ -81,8 +138,18 @@ ODOO_17 = VersionAdapter(
     move_done_field="quantity",
     move_uses_picked=True,
     return_method="create_returns",
+    return_all_method=None,
     tracking_module="stock_delivery",
     sale_order_status_fields=_SO_FIELDS_17,
+    payment_ref_field="ref",
+    payment_posted_states=("posted",),
+    payment_cancel_states=("cancel",),
+    sale_line_tax_field="tax_id",
+    sale_line_uom_field="product_uom",
+    user_groups_field="groups_id",
+    clearing_account_company_field="account_journal_payment_debit_account_id",
+    clearing_account_xmlid=None,
+    move_payment_field="payment_id",
 )
 
 # 18: detailed_type is gone; type is consu/service/combo and storable is the is_storable boolean.
@@ -93,11 +160,47 @@ ODOO_18 = VersionAdapter(
     move_done_field="quantity",
     move_uses_picked=True,
     return_method="action_create_returns",
+    return_all_method="action_create_returns_all",
     tracking_module="stock_delivery",
     sale_order_status_fields=_SO_FIELDS_17,
+    # account.payment's ref became memo (the register wizard still takes communication).
+    payment_ref_field="memo",
+    # draft, in_process (posted, not matched with the bank), paid, canceled, rejected.
+    payment_posted_states=("in_process", "paid"),
+    payment_cancel_states=("canceled", "rejected"),
+    sale_line_tax_field="tax_id",
+    sale_line_uom_field="product_uom",
+    user_groups_field="groups_id",
+    clearing_account_company_field=None,
+    clearing_account_xmlid="account.{company}_account_journal_payment_debit_account_id",
+    move_payment_field="origin_payment_id",
 )
 
-ADAPTERS: dict[int, VersionAdapter] = {16: ODOO_16, 17: ODOO_17, 18: ODOO_18}
+# 19: 18's model, with the renames below (verified live, docs/odoo.md).
+ODOO_19 = VersionAdapter(
+    major=19,
+    storable_vals=(("type", "consu"), ("is_storable", True)),
+    storable_domain=(("is_storable", "=", True),),
+    move_done_field="quantity",
+    move_uses_picked=True,
+    return_method="action_create_returns",
+    return_all_method="action_create_returns_all",
+    tracking_module="stock_delivery",
+    sale_order_status_fields=_SO_FIELDS_17,
+    payment_ref_field="memo",
+    payment_posted_states=("in_process", "paid"),
+    payment_cancel_states=("canceled", "rejected"),
+    # sale.order.line's tax_id and product_uom became tax_ids and product_uom_id (as on
+    # account.move.line); res.users' groups_id became group_ids.
+    sale_line_tax_field="tax_ids",
+    sale_line_uom_field="product_uom_id",
+    user_groups_field="group_ids",
+    clearing_account_company_field=None,
+    clearing_account_xmlid="account.{company}_account_journal_payment_debit_account_id",
+    move_payment_field="origin_payment_id",
+)
+
+ADAPTERS: dict[int, VersionAdapter] = {16: ODOO_16, 17: ODOO_17, 18: ODOO_18, 19: ODOO_19}
 
 
 def parse_major(version: dict[str, Any]) -> int:
@@ -120,9 +223,12 @@ def adapter_for(version: dict[str, Any]) -> VersionAdapter:
     if major > max(ADAPTERS):
         # Newer servers still speak /jsonrpc; the newest known model is the best guess, and the
         # field errors it may cause are classified as configuration errors, loudly.
-        logger.warning("Odoo %s is newer than the supported versions; using the 18 adapter", major)
-        return ADAPTERS[max(ADAPTERS)]
+        newest = max(ADAPTERS)
+        logger.warning(
+            "Odoo %s is newer than the supported versions; using the %s adapter", major, newest
+        )
+        return ADAPTERS[newest]
     raise OdooConfigurationError(
-        f"Odoo {major} is not supported (16, 17 and 18 are)",
+        f"Odoo {major} is not supported ({', '.join(str(v) for v in sorted(ADAPTERS))} are)",
         server_version=version.get("server_version"),
     )

@@ -2,7 +2,8 @@
 
 `receipts_poll()` (beat job `returns.poll_odoo`, every `HUB_RETURN_POLL_SECONDS`) pages through
 `return_receipts_done_since(cursor)` (incoming, done, `return_id` set) from the stored cursor
-(a `ShipmentCursor` row keyed `odoo.return_receipts`, minus an overlap). Each receipt of a hub
+(a `ShipmentCursor` row keyed `odoo.return_receipts@<Odoo server and database>`, minus an
+overlap). Each receipt of a hub
 order (by `sale_id`, else by origin), in ONE transaction:
 
 - the `ChannelReturn` whose Odoo picking or deterministic origin it is, or a new one (source
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.fulfillment.models import ShipmentCursor
+from apps.odoo.cursors import server_cursor
 from apps.orders.models import ChannelOrder
 from apps.orders.transitions import order_note
 from apps.sales_channels.models import Channel
@@ -52,10 +54,17 @@ def approval_above() -> Decimal:
     return Decimal(str(getattr(settings, "HUB_REFUND_APPROVAL_ABOVE", "250.00")))
 
 
+def cursor_key() -> str:
+    """The return-receipts cursor's key for the configured Odoo server and database."""
+    return server_cursor(CURSOR_KEY)[0]
+
+
 def _cursor() -> ShipmentCursor:
+    """This Odoo server's cursor (a new server starts one overlap before now)."""
+    key, label = server_cursor(CURSOR_KEY)
     now = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=_overlap())
     row, _ = ShipmentCursor.objects.get_or_create(
-        key=CURSOR_KEY, defaults={"value": f"{now.strftime(ODOO_STAMP)}|0"}
+        key=key, defaults={"value": f"{now.strftime(ODOO_STAMP)}|0", "server": label}
     )
     return row
 
@@ -90,11 +99,11 @@ def receipts_poll(*, overlap_seconds: int | None = None) -> dict[str, int]:
         if not nxt or nxt == since:
             break
         if _key(nxt) > _key(cursor.value):
-            ShipmentCursor.objects.filter(key=CURSOR_KEY).update(value=nxt)
+            ShipmentCursor.objects.filter(key=cursor.key).update(value=nxt)
             cursor.value = nxt
         since = nxt
     summary = ", ".join(f"{k} {v}" for k, v in sorted(totals.items()))
-    ShipmentCursor.objects.filter(key=CURSOR_KEY).update(
+    ShipmentCursor.objects.filter(key=cursor.key).update(
         polled_at=timezone.now(), summary=summary[:300]
     )
     return totals

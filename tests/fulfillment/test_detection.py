@@ -11,7 +11,7 @@ from django.test import Client
 
 from apps.events.models import BusinessEvent
 from apps.fulfillment.detection import (
-    CURSOR_KEY,
+    cursor_key,
     hint_picking_ids,
     picking_hints_process,
     shipments_poll,
@@ -106,7 +106,7 @@ def test_each_picking_is_recorded_once_across_overlapping_polls_and_the_hint(
     assert BusinessEvent.objects.filter(type="shipment.dispatched").count() == 1
     assert len(history(order)) == 1
     assert set(PickingHint.objects.values_list("state", flat=True)) == {"done"}
-    cursor = ShipmentCursor.objects.get(key=CURSOR_KEY)
+    cursor = ShipmentCursor.objects.get(key=cursor_key())
     assert cursor.value[:19] >= done["write_date"] and cursor.polled_at
 
 
@@ -118,7 +118,7 @@ def test_a_late_commit_behind_the_cursor_is_found_by_the_overlap(shop: Any, gate
     later = (
         dt.datetime.strptime(done["write_date"], "%Y-%m-%d %H:%M:%S") + dt.timedelta(seconds=60)
     ).strftime("%Y-%m-%d %H:%M:%S")
-    ShipmentCursor.objects.update_or_create(key=CURSOR_KEY, defaults={"value": f"{later}|0"})
+    ShipmentCursor.objects.update_or_create(key=cursor_key(), defaults={"value": f"{later}|0"})
     assert "new" not in shipments_poll(overlap_seconds=0)
     assert shipments_poll()["new"] == 1  # the default overlap (300 s) reaches back to it
     assert Shipment.objects.filter(odoo_picking_id=done["id"]).count() == 1

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from apps.core.errors import TransientError
 from apps.inventory import services
 from apps.inventory.atp import compute_atp
-from apps.inventory.detection import CURSOR_KEY, hint_product_ids, stock_poll
+from apps.inventory.detection import cursor_key, hint_product_ids, stock_poll
 from apps.inventory.models import SkuStock, StockCursor
 from apps.inventory.services import mark_dirty, publish_channel
 from apps.orders.models import OrderState
@@ -116,7 +116,7 @@ def test_accepted_order_marks_dirty_and_lowers_published_atp(
 def test_poll_marks_products_changed_in_odoo(shop: Any, sandbox_settings: Any) -> None:
     channel, pids, wh = shop
     sb = sandbox_settings
-    StockCursor.objects.create(key=CURSOR_KEY, value="2000-01-01 00:00:00")
+    StockCursor.objects.create(key=cursor_key(), value="2000-01-01 00:00:00")
     stock_poll()  # the seed data: everything written at reset
     SkuStock.objects.update(dirty=False, dirty_since=None)
     sb.reset_stats()
@@ -128,7 +128,7 @@ def test_poll_marks_products_changed_in_odoo(shop: Any, sandbox_settings: Any) -
     assert SkuStock.objects.get(channel=channel, sku="RED").dirty
     calls = sb.stats()["calls"]
     assert calls.get("stock.quant.search_read") == 1 and calls.get("stock.move.search_read") == 1
-    assert StockCursor.objects.get(key=CURSOR_KEY).value > "2000-01-01 00:00:00"
+    assert StockCursor.objects.get(key=cursor_key()).value > "2000-01-01 00:00:00"
 
 
 def test_hint_bodies_name_products_not_quantities() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from apps.inventory.detection import CURSOR_KEY, stock_poll
+from apps.inventory.detection import cursor_key, stock_poll
 from apps.inventory.models import SkuStock, StockCursor
 from apps.inventory.services import mark_dirty
 from apps.orders.models import OrderState
@@ -102,7 +102,7 @@ def test_odoo_stock_change_reaches_both_channels_and_survives_an_outage(
     standins = {"shop": shopify_standin, "woo": woo_standin}
     celery_worker_factory(queues="channel_io", **worker_env(sb))
     # given the initial state published (the poll from the beginning marks every bound SKU)
-    StockCursor.objects.create(key=CURSOR_KEY, value="2000-01-01 00:00:00")
+    StockCursor.objects.create(key=cursor_key(), value="2000-01-01 00:00:00")
     stock_poll()
     wait_for(lambda: consistent(standins, two_channels["expected"]()), timeout=20)
     # when stock of WIDGET-RED changes in Odoo and the poll runs

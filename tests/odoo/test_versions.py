@@ -6,7 +6,7 @@ import pytest
 
 from apps.core.errors import ConfigurationError
 from apps.odoo.gateway import chunked, falsy_none, m2o_id
-from apps.odoo.versions import ODOO_16, ODOO_17, ODOO_18, adapter_for, parse_major
+from apps.odoo.versions import ODOO_16, ODOO_17, ODOO_18, ODOO_19, adapter_for, parse_major
 
 # common.version exactly as the recorded Odoo 17 server answered (transcript 01)
 V17 = {
@@ -33,10 +33,52 @@ def test_parse_major(info: list[object], major: int) -> None:
     assert parse_major({"server_version_info": info}) == major
 
 
-def test_old_versions_are_refused_and_newer_fall_back_to_18() -> None:
+# common.version as the real Odoo 18.0 and 19.0 Community servers answered (transcripts 18/, 19/)
+V18 = {"server_version": "18.0", "server_version_info": [18, 0, 0, "final", 0, ""]}
+V19 = {"server_version": "19.0", "server_version_info": [19, 0, 0, "final", 0, ""]}
+
+
+def test_18_and_19_have_their_own_adapters() -> None:
+    assert adapter_for(V18) is ODOO_18
+    assert adapter_for(V19) is ODOO_19
+    assert ODOO_19.major == 19
+
+
+def test_old_versions_are_refused_and_newer_fall_back_to_the_newest() -> None:
     with pytest.raises(ConfigurationError):
         adapter_for({"server_version_info": [15, 0, 0, "final", 0, ""]})
-    assert adapter_for({"server_version_info": [19, 0, 0, "final", 0, ""]}) is ODOO_18
+    assert adapter_for({"server_version_info": [20, 0, 0, "final", 0, ""]}) is ODOO_19
+
+
+def test_payment_ref_states_and_clearing_account() -> None:
+    # account.payment.ref became memo on 18, with the payment's own states
+    assert [a.payment_ref_field for a in (ODOO_16, ODOO_17, ODOO_18, ODOO_19)] == [
+        "ref",
+        "ref",
+        "memo",
+        "memo",
+    ]
+    assert ODOO_17.payment_posted_states == ("posted",)
+    assert ODOO_18.payment_posted_states == ODOO_19.payment_posted_states == ("in_process", "paid")
+    assert "canceled" in ODOO_18.payment_cancel_states and "cancel" in ODOO_17.payment_cancel_states
+    # res.company lost the Outstanding Receipts field on 18: the chart's external id instead
+    assert ODOO_17.clearing_account_company_field == "account_journal_payment_debit_account_id"
+    assert ODOO_18.clearing_account_company_field is None
+    assert ODOO_18.clearing_account_xmlid == ODOO_19.clearing_account_xmlid
+    assert ODOO_18.clearing_account_xmlid is not None
+    assert ODOO_18.clearing_account_xmlid.format(company=1) == (
+        "account.1_account_journal_payment_debit_account_id"
+    )
+
+
+def test_sale_line_fields_renamed_on_19() -> None:
+    keys = ["order_id", "product_uom", "tax_id", "price_unit"]
+    assert ODOO_18.sale_line_fields(keys) == keys
+    assert ODOO_19.sale_line_fields(keys) == ["order_id", "product_uom_id", "tax_ids", "price_unit"]
+    row = {"id": 1, "product_uom_id": [1, "Units"], "tax_ids": [4]}
+    assert ODOO_19.sale_line_canonical(row) == {"id": 1, "product_uom": [1, "Units"], "tax_id": [4]}
+    assert ODOO_18.sale_line_canonical({"tax_id": [4]}) == {"tax_id": [4]}
+    assert (ODOO_18.user_groups_field, ODOO_19.user_groups_field) == ("groups_id", "group_ids")
 
 
 def test_storable_products() -> None:
@@ -44,6 +86,7 @@ def test_storable_products() -> None:
     assert ODOO_17.product_storable_vals() == {"detailed_type": "product"}
     assert ODOO_18.product_storable_vals() == {"type": "consu", "is_storable": True}
     assert ODOO_18.product_storable_domain() == [["is_storable", "=", True]]
+    assert ODOO_19.product_storable_vals() == ODOO_18.product_storable_vals()
 
 
 def test_move_quantities() -> None:
@@ -60,6 +103,17 @@ def test_return_method_and_tracking_module() -> None:
         "create_returns",
         "create_returns",
         "action_create_returns",
+    )
+    # 18's wizard lines start at 0: "everything delivered" is its own button
+    assert (ODOO_17.return_all_method, ODOO_18.return_all_method) == (
+        None,
+        "action_create_returns_all",
+    )
+    assert ODOO_19.return_method == "action_create_returns"
+    # account.move.payment_id became origin_payment_id on 18
+    assert (ODOO_17.move_payment_field, ODOO_18.move_payment_field) == (
+        "payment_id",
+        "origin_payment_id",
     )
     assert ODOO_16.tracking_module == "delivery"
     assert ODOO_17.tracking_module == ODOO_18.tracking_module == "stock_delivery"

@@ -31,7 +31,8 @@ ORDER_FIELDS = [
     "user_id",
     "company_id",
 ]
-# is_delivery: the delivery module, which the hub requires (preflight).
+# is_delivery: the delivery module, which the hub requires (preflight). "product_uom" and
+# "tax_id" are canonical keys: read as the version's fields (adapter.sale_line_fields).
 ORDER_LINE_FIELDS = [
     "order_id",
     "sequence",
@@ -113,6 +114,7 @@ class InvoicingGateway(GatewayBase):
         vals_list: list[dict[str, Any]] = []
         new_refs: list[str] = []
         if missing:
+            adapter = self.client.adapter
             order_ids = _unique(int(i["order_id"]) for i in missing)
             orders = {
                 r["id"]: r
@@ -122,11 +124,14 @@ class InvoicingGateway(GatewayBase):
                 "sale.order.line",
                 "search_read",
                 [[["order_id", "in", order_ids]]],
-                {"fields": ORDER_LINE_FIELDS, "order": "order_id, sequence, id"},
+                {
+                    "fields": adapter.sale_line_fields(ORDER_LINE_FIELDS),
+                    "order": "order_id, sequence, id",
+                },
             )
             left: dict[int, Decimal] = {}  # sale line -> qty still to invoice (this batch too)
             by_order: dict[int, list[dict[str, Any]]] = {}
-            for row in rows:
+            for row in map(adapter.sale_line_canonical, rows):
                 if row.get("display_type") or row.get("is_downpayment"):
                     continue
                 left[row["id"]] = qty_of(row["product_uom_qty"]) - qty_of(row["qty_invoiced"])

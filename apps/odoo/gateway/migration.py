@@ -200,7 +200,9 @@ class MigrationGateway(GatewayBase):
         for o in orders:
             o["lines"] = []
         present = self.client.fields_present("sale.order.line", _OPTIONAL_LINE_FIELDS)
-        line_fields = _LINE_FIELDS + [f for f in _OPTIONAL_LINE_FIELDS if f in present]
+        adapter = self.client.adapter
+        line_fields = adapter.sale_line_fields(_LINE_FIELDS)
+        line_fields += [f for f in _OPTIONAL_LINE_FIELDS if f in present]
         lines: list[dict[str, Any]] = []
         for part in chunked(list(by_id)):
             lines += self.client.call(
@@ -212,7 +214,7 @@ class MigrationGateway(GatewayBase):
         products = self._product_codes(
             [pid for ln in lines if (pid := m2o_id(ln.get("product_id")))]
         )
-        for ln in lines:
+        for ln in map(adapter.sale_line_canonical, lines):
             if ln.get("display_type"):
                 continue
             order = by_id.get(m2o_id(ln.get("order_id")) or 0)

@@ -1,8 +1,9 @@
 """Returns: a return of a done picking through Odoo's return wizard, found again by the hub's
 deterministic origin; the return-receipt poll; open order lines lowered before shipping.
 
-Odoo calls: stock.return.picking: create, create_returns (action_create_returns on 18, from
-client.adapter.return_method); stock.return.picking.line: search_read, write; stock.picking:
+Odoo calls: stock.return.picking: create, create_returns (action_create_returns on 18+, and
+action_create_returns_all for "everything delivered": client.adapter.return_method and
+return_all_method); stock.return.picking.line: search_read, write; stock.picking:
 search_read, write (the origin), and those of ``PickingsGateway._with_moves``; sale.order: read;
 sale.order.line: read, write (product_uom_qty); with ``validate=True`` also those of
 ``PickingsGateway.picking_validate``.
@@ -67,7 +68,11 @@ class ReturnsGateway(PickingsGateway):
                 "write",
                 [line_ids, {"quantity": qty, "to_refund": refund}],
             )
-        method = self.client.adapter.return_method
+        adapter = self.client.adapter
+        method = adapter.return_method
+        if quantities is None and adapter.return_all_method:
+            # 18+: the lines start at 0; this button sets each to what is left to return.
+            method = adapter.return_all_method
         action = self.client.call("stock.return.picking", method, [[wiz]], context=ctx)
         if not isinstance(action, dict) or not action.get("res_id"):
             raise OdooPermanentError(

@@ -53,8 +53,7 @@ class SalesGateway(GatewayBase):
                 found[ref] = {"id": row["id"], "state": row["state"], "name": row["name"]}
         return found
 
-    @staticmethod
-    def _sale_order_vals(order: Mapping[str, Any]) -> dict[str, Any]:
+    def _sale_order_vals(self, order: Mapping[str, Any]) -> dict[str, Any]:
         vals: dict[str, Any] = {
             SALE_ORDER_REF_FIELD: order["ref"],
             "partner_id": order["partner_id"],
@@ -85,9 +84,9 @@ class SalesGateway(GatewayBase):
                 # The order's shipping line (with carrier_id on the order; needs stock_delivery).
                 lv["is_delivery"] = True
             # Taxes as x2many commands ([[6, 0, ids]]), mapped by the caller; absent means
-            # Odoo applies the product's own taxes.
+            # Odoo applies the product's own taxes. The field is the version's (tax_ids on 19).
             if line.get("tax_id") is not None:
-                lv["tax_id"] = line["tax_id"]
+                lv[self.client.adapter.sale_line_tax_field] = line["tax_id"]
             lines.append([0, 0, lv])
         vals["order_line"] = lines
         return vals
@@ -250,12 +249,13 @@ class SalesGateway(GatewayBase):
             for r in rows
         ]
 
-    @staticmethod
-    def _line_vals(line: Mapping[str, Any]) -> dict[str, Any]:
+    def _line_vals(self, line: Mapping[str, Any]) -> dict[str, Any]:
         lv: dict[str, Any] = {"product_uom_qty": _num(line["qty"])}
-        for key in ("product_id", "price_unit", "discount", "name", "tax_id"):
+        for key in ("product_id", "price_unit", "discount", "name"):
             if line.get(key) is not None:
-                lv[key] = line[key] if key == "tax_id" else _num(line[key])
+                lv[key] = _num(line[key])
+        if line.get("tax_id") is not None:
+            lv[self.client.adapter.sale_line_tax_field] = line["tax_id"]
         if line.get("is_delivery"):
             lv["is_delivery"] = True
         return lv

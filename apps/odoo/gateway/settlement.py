@@ -26,16 +26,16 @@ from typing import Any
 from ..errors import OdooPermanentError
 from .accounting import money
 from .base import CHUNK, _num, _unique, chunked, falsy_none, m2o_id
-from .invoicing import InvoicingGateway, better
+from .invoicing import InvoicingGateway
 
 logger = logging.getLogger(__name__)
 
+# Read with the version's ref field (adapter.payment_ref_field: "ref" up to 17, "memo" on 18+).
 PAYMENT_FIELDS = [
     "name",
     "state",
     "amount",
     "date",
-    "ref",
     "journal_id",
     "move_id",
     "partner_id",
@@ -65,14 +65,15 @@ STATEMENT_LINE_FIELDS = [
 ]
 
 
-def _payment_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def _payment_dict(row: Mapping[str, Any], ref_field: str) -> dict[str, Any]:
+    """A payment as the hub uses it; ``ref`` is read from the version's ``ref_field``."""
     return {
         "id": row["id"],
         "name": falsy_none(row.get("name")),
         "state": row.get("state"),
         "amount": money(row.get("amount")),
         "date": falsy_none(row.get("date")),
-        "ref": falsy_none(row.get("ref")),
+        "ref": falsy_none(row.get(ref_field)),
         "journal_id": m2o_id(row.get("journal_id")),
         "move_id": m2o_id(row.get("move_id")),
         "partner_id": m2o_id(row.get("partner_id")),
@@ -102,21 +103,28 @@ class SettlementGateway(InvoicingGateway):
 
     # -- payments --------------------------------------------------------------------------------
 
+    def _payment_fields(self) -> tuple[str, list[str]]:
+        ref_field = self.client.adapter.payment_ref_field
+        return ref_field, [*PAYMENT_FIELDS, ref_field]
+
     def payments_find(self, *, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """ref -> inbound customer payment whose ``ref`` (the register wizard's
-        ``communication``) is the hub's; a live one wins over a cancelled one. One search_read
-        per 1,000 refs."""
+        """ref -> inbound customer payment whose ref (the register wizard's ``communication``,
+        stored in ``ref`` up to Odoo 17 and ``memo`` from 18) is the hub's; a live one wins
+        over a cancelled one. One search_read per 1,000 refs."""
+        ref_field, fields = self._payment_fields()
         found: dict[str, dict[str, Any]] = {}
         for part in chunked(_unique(r for r in refs if r)):
             rows = self.client.call(
                 "account.payment",
                 "search_read",
-                [[["payment_type", "=", "inbound"], ["ref", "in", part]]],
-                {"fields": PAYMENT_FIELDS, "order": "id"},
+                [[["payment_type", "=", "inbound"], [ref_field, "in", part]]],
+                {"fields": fields, "order": "id"},
             )
+            dead = self.client.adapter.payment_cancel_states
             for row in rows:
-                pay = _payment_dict(row)
-                if better(found.get(pay["ref"]), pay):
+                pay = _payment_dict(row, ref_field)
+                old = found.get(pay["ref"])
+                if old is None or (old["state"] in dead and pay["state"] not in dead):
                     found[pay["ref"]] = pay
         return found
 
@@ -165,10 +173,11 @@ class SettlementGateway(InvoicingGateway):
                     ref=p["ref"],
                 )
             new_ids[p["ref"]] = int(action["res_id"])
+        ref_field, fields = self._payment_fields()
         rows: dict[int, dict[str, Any]] = {}
         for part in chunked(list(new_ids.values())):
-            for row in self.client.call("account.payment", "read", [part, PAYMENT_FIELDS]):
-                rows[row["id"]] = _payment_dict(row)
+            for row in self.client.call("account.payment", "read", [part, fields]):
+                rows[row["id"]] = _payment_dict(row, ref_field)
         out: dict[str, tuple[dict[str, Any], bool]] = {}
         for ref in refs:
             if ref in new_ids:
@@ -225,18 +234,28 @@ class SettlementGateway(InvoicingGateway):
         return out
 
     def clearing_account_id(self) -> int:
-        """The user's company's Outstanding Receipts account
-        (``res.company.account_journal_payment_debit_account_id``), where a payment's journal
-        item waits for the bank. Two reads, once per gateway."""
+        """The user's company's Outstanding Receipts account, where a payment's journal item
+        waits for the bank: ``res.company.account_journal_payment_debit_account_id`` up to Odoo
+        17; from 18 the chart's external id (``ir.model.data.check_object_reference``, which
+        any user who can read the account may call). Two calls, once per gateway."""
         cached = getattr(self, "_clearing_account", None)
         if cached:
             return int(cached)
+        adapter = self.client.adapter
         user = self.client.call("res.users", "read", [[self.client.uid()], ["company_id"]])
         company = m2o_id(user[0]["company_id"]) if user else None
-        rows = self.client.call(
-            "res.company", "read", [[company], ["account_journal_payment_debit_account_id"]]
-        )
-        account = m2o_id(rows[0]["account_journal_payment_debit_account_id"]) if rows else None
+        account: int | None = None
+        if adapter.clearing_account_xmlid:
+            module, _, name = adapter.clearing_account_xmlid.format(company=company).partition(".")
+            # No such external id (a company without a chart) is Odoo's ValueError: a
+            # configuration error, as the missing account is.
+            ref = self.client.call("ir.model.data", "check_object_reference", [module, name])
+            if isinstance(ref, list) and len(ref) == 2 and ref[0] == "account.account":
+                account = m2o_id(ref[1])
+        elif adapter.clearing_account_company_field:
+            field = adapter.clearing_account_company_field
+            rows = self.client.call("res.company", "read", [[company], [field]])
+            account = m2o_id(rows[0][field]) if rows else None
         if account is None:
             raise OdooPermanentError(
                 "The company has no Outstanding Receipts account",
@@ -450,7 +469,7 @@ class SettlementGateway(InvoicingGateway):
                 [
                     ["move_type", "=", "entry"],
                     ["ref", "=", ref],
-                    ["payment_id", "=", False],
+                    [self.client.adapter.move_payment_field, "=", False],
                     ["statement_line_id", "=", False],
                 ]
             ],
