@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,26 @@ def _ring_key(channel_id: int) -> str:
     return f"inventory:publish:rung:{channel_id}"
 
 
+def _due(countdown: float | None) -> str:
+    """The ring key's value: when the rung publish should have started (epoch seconds)."""
+    return f"{time.time() + float(countdown or 0):.3f}"
+
+
+def _ring_lost(channel_id: int) -> bool:
+    """A pending ring whose publish should have started more than
+    HUB_INVENTORY_RING_GRACE_SECONDS ago: its message was lost (a worker or broker restart, a
+    hub pointed at another Odoo). The publish deletes the key when it starts, so a key still
+    there long after its due time means nobody will come; ringing again is harmless (one
+    publication per channel at a time, and it only sends what is dirty)."""
+    value = cache.get(_ring_key(channel_id))
+    try:
+        due = float(str(value))
+    except (TypeError, ValueError):
+        return False  # an old-style value: it expires on its own
+    grace = float(_setting("HUB_INVENTORY_RING_GRACE_SECONDS", 30.0))
+    return time.time() > due + grace
+
+
 def publish_ring(*, channel_id: int, countdown: float | None = None) -> None:
     """Enqueue the channel's publish after the current transaction commits, coalesced.
 
@@ -142,9 +163,9 @@ def publish_ring(*, channel_id: int, countdown: float | None = None) -> None:
     def ring() -> None:
         delay = countdown
         if delay is None:
-            if not cache.add(_ring_key(channel_id), "1", timeout=60):
-                return
             delay = float(_setting("HUB_INVENTORY_COALESCE_SECONDS", 1.0))
+            if not cache.add(_ring_key(channel_id), _due(delay), timeout=60):
+                return
         _send(channel_id, delay)
 
     transaction.on_commit(ring)
@@ -172,8 +193,14 @@ def publish_sweep() -> int:
     )
     rung = 0
     for cid in ids:
-        # Not while a ring or a retry of that channel is pending (the key is set).
-        if cache.add(_ring_key(cid), "sweep", timeout=60):
+        # Not while a ring or a retry of that channel is pending (the key is set), unless that
+        # ring is overdue: then its message was lost and the sweep rings again.
+        if cache.add(_ring_key(cid), _due(0), timeout=60):
+            _send(cid, None)
+            rung += 1
+        elif _ring_lost(cid):
+            logger.warning("inventory publish of channel %s overdue: ringing again", cid)
+            cache.set(_ring_key(cid), _due(0), timeout=60)
             _send(cid, None)
             rung += 1
     return rung
@@ -220,9 +247,8 @@ def publish_task_run(*, channel_id: int) -> dict[str, int]:
         # HubTask retries this task with backoff. Meanwhile the ring key says "pending", so
         # new marks and the sweep do not start more retry chains during a long outage; the key
         # outlives the longest countdown, then the sweep takes over again.
-        cache.set(
-            _ring_key(channel_id), "retry", timeout=int(_setting("HUB_MAX_COUNTDOWN", 300)) + 60
-        )
+        longest = int(_setting("HUB_MAX_COUNTDOWN", 300))
+        cache.set(_ring_key(channel_id), _due(longest), timeout=longest + 60)
         raise
     except PermanentError as exc:
         # The whole channel refused (credentials, configuration): a person must act. The SKUs

@@ -376,6 +376,14 @@ def test_order_transition_marks_dirty_and_sweep_rings_dirty_channels_once(
     cache.clear()
     assert publish_sweep() == 1 and publish_sweep() == 0
     assert rings == [channel.pk]
+    # that ring's message is lost (a restart, a hub moved to another Odoo): once its publish is
+    # overdue by the grace period, the sweep rings again instead of waiting for the key to expire
+    import time as _time
+
+    real = _time.time
+    monkeypatch.setattr(services.time, "time", lambda: real() + 31)
+    assert publish_sweep() == 1 and publish_sweep() == 0
+    assert rings == [channel.pk, channel.pk]
 
 
 def test_a_shipment_or_a_history_note_does_not_mark_the_order_skus_dirty(
