@@ -89,7 +89,11 @@ INSTALLED_APPS = [
     "apps.fulfillment",
     "apps.returns",
     "apps.finance",
+    "apps.customers",
+    "apps.catalog",
     "apps.migration",
+    "apps.pricing",
+    "apps.ops",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +188,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The dashboard's chart library (plotly.js) is served from the installed Python package.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "apps.ops.staticfinders.PackageFinder",
+]
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
@@ -275,6 +285,8 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "finance.batch": "odoo",
     "finance.*": "batch",
     "migration.*": "batch",
+    "customers.*": "channel_io",
+    "pricing.*": "odoo",
     "channels.*": "channel_io",
     "mappings.*": "batch",
 }
@@ -380,6 +392,8 @@ HUB_STOCK_POLL_OVERLAP_SECONDS = env.float("HUB_STOCK_POLL_OVERLAP_SECONDS", def
 HUB_INVENTORY_COALESCE_SECONDS = env.float("HUB_INVENTORY_COALESCE_SECONDS", default=1.0)
 HUB_INVENTORY_PUBLISH_LEASE_SECONDS = env.int("HUB_INVENTORY_PUBLISH_LEASE_SECONDS", default=300)
 HUB_INVENTORY_API_MAX_AGE_SECONDS = env.int("HUB_INVENTORY_API_MAX_AGE_SECONDS", default=60)
+# The price engine re-reads changed pricelist rules and product prices this often (apps.pricing).
+HUB_PRICES_POLL_SECONDS = env.int("HUB_PRICES_POLL_SECONDS", default=60)
 HUB_ODOO_WEBHOOK_TOKEN = env.str("HUB_ODOO_WEBHOOK_TOKEN", default="")
 # Shipments (docs/fulfillment.md): the done-pickings poll period and how far before its cursor
 # each poll re-reads (write_date is the transaction's start: a long one commits "in the past").
@@ -452,3 +466,27 @@ HUB_WEBHOOK_TIMEOUT_SECONDS = env.float("HUB_WEBHOOK_TIMEOUT_SECONDS", default=1
 HUB_WEBHOOK_BREAKER_THRESHOLD = env.int("HUB_WEBHOOK_BREAKER_THRESHOLD", default=5)
 HUB_WEBHOOK_BREAKER_SECONDS = env.float("HUB_WEBHOOK_BREAKER_SECONDS", default=5.0)
 HUB_WEBHOOK_RUN_SECONDS = env.float("HUB_WEBHOOK_RUN_SECONDS", default=20.0)
+
+# --- Operations (apps/ops, docs/operations.md) -------------------------------------------------
+# Service levels: the share of events within the threshold (seconds), per business flow.
+HUB_SLO_ORDER_TO_ODOO_SECONDS = env.float("HUB_SLO_ORDER_TO_ODOO_SECONDS", default=60.0)
+HUB_SLO_ORDER_TO_ODOO_OBJECTIVE = env.float("HUB_SLO_ORDER_TO_ODOO_OBJECTIVE", default=0.99)
+HUB_SLO_STOCK_TO_CHANNEL_SECONDS = env.float("HUB_SLO_STOCK_TO_CHANNEL_SECONDS", default=30.0)
+HUB_SLO_STOCK_TO_CHANNEL_OBJECTIVE = env.float("HUB_SLO_STOCK_TO_CHANNEL_OBJECTIVE", default=0.95)
+HUB_SLO_OUTBOUND_SECONDS = env.float("HUB_SLO_OUTBOUND_SECONDS", default=5.0)
+HUB_SLO_OUTBOUND_OBJECTIVE = env.float("HUB_SLO_OUTBOUND_OBJECTIVE", default=0.99)
+# Multi-window burn-rate alerting (the SRE workbook's defaults): fast = 1h and 5m above 14.4.
+HUB_SLO_FAST_BURN = env.float("HUB_SLO_FAST_BURN", default=14.4)
+HUB_SLO_SLOW_BURN = env.float("HUB_SLO_SLOW_BURN", default=6.0)
+HUB_OPS_ROLLUP_SECONDS = env.float("HUB_OPS_ROLLUP_SECONDS", default=300.0)
+HUB_OPS_WATCH_SECONDS = env.float("HUB_OPS_WATCH_SECONDS", default=300.0)
+HUB_OPS_BASELINE_WEEKS = env.int("HUB_OPS_BASELINE_WEEKS", default=4)
+HUB_OPS_SPIKE_SIGMAS = env.float("HUB_OPS_SPIKE_SIGMAS", default=4.0)
+HUB_OPS_SILENCE_MIN_EXPECTED = env.float("HUB_OPS_SILENCE_MIN_EXPECTED", default=5.0)
+HUB_OPS_QUEUE_DEPTH_MAX = env.int("HUB_OPS_QUEUE_DEPTH_MAX", default=1000)
+HUB_OPS_UNUSUAL_SIGMAS = env.float("HUB_OPS_UNUSUAL_SIGMAS", default=6.0)
+HUB_OPS_NEW_B2B_TOTAL = env.str("HUB_OPS_NEW_B2B_TOTAL", default="5000.00")
+# Assistive triage: an operator's language-model endpoint that turns an incident summary into
+# prose. Off (empty) by default; it is only ever asked for text, never to act.
+HUB_ASSIST_URL = env.str("HUB_ASSIST_URL", default="")
+HUB_ASSIST_TIMEOUT_SECONDS = env.float("HUB_ASSIST_TIMEOUT_SECONDS", default=10.0)

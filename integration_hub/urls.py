@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("apps.observability.urls")),
     path("admin/", admin.site.urls),
+    path("ops/", include("apps.ops.urls")),
     path("", include("apps.webhooks.urls")),
     path("api/v1/", include("apps.orders.api.urls")),
     path("api/v1/", include("apps.sales_channels.api.urls")),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("apps.fulfillment.api.urls")),
     path("api/v1/", include("apps.returns.api.urls")),
     path("api/v1/", include("apps.finance.api.urls")),
+    path("api/v1/", include("apps.pricing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -212,7 +212,8 @@ def run_post_payout(row: FinanceSync) -> str:
             None,
         )
         if mine is not None:
-            gw.lines_reconcile(line_ids=[int(mine["id"]), note["line_id"]])
+            # Both read open in this run (the credit note's item, the entry's): no read first.
+            gw.lines_reconcile(line_ids=[int(mine["id"]), note["line_id"]], open_known=True)
             entry_lines.remove(mine)
     payment_ids = [
         int(p)
@@ -232,7 +233,7 @@ def run_post_payout(row: FinanceSync) -> str:
     # suspense item moved to another account, before anything is matched; the gateway reads
     # the items first and reconciles only those still open, so a retry is harmless.
     result = gw.statement_line_reconcile(
-        statement_line=statement, clearing_account_id=clearing, line_ids=ids
+        statement_line=statement, clearing_account_id=clearing, line_ids=ids, open_known=True
     )
     values = {
         "state": Payout.State.POSTED,

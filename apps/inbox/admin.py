@@ -23,6 +23,7 @@ from apps.core.models import AuditEntry
 
 from . import services
 from .models import Issue, IssueRow, Status
+from .panels import render_panels
 
 SNOOZES = {"1h": 3600, "1d": 86400}
 
@@ -191,6 +192,7 @@ class IssueAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 can_act=self.has_change_permission(request, issue),
                 users=get_user_model().objects.filter(is_staff=True, is_active=True),
                 snoozes=list(SNOOZES),
+                panels=render_panels(issue, request),
             )
         return super().change_view(request, object_id, form_url, extra)
 

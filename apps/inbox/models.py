@@ -18,6 +18,7 @@ class Category(models.TextChoices):
     CHANNEL_AUTH = "channel_auth"
     RATE_LIMITED = "rate_limited"
     DATA_CONFLICT = "data_conflict"
+    ANOMALY = "anomaly"
     UNKNOWN = "unknown"
 
 

@@ -39,6 +39,7 @@ SEVERITY = {
     Category.CHANNEL_AUTH: Severity.CRITICAL,
     Category.RATE_LIMITED: Severity.LOW,
     Category.DATA_CONFLICT: Severity.HIGH,
+    Category.ANOMALY: Severity.MEDIUM,
     Category.UNKNOWN: Severity.HIGH,
 }
 
@@ -49,6 +50,8 @@ SUGGESTIONS = {
     Category.CHANNEL_AUTH: "Renew the credentials of channel {channel}, then Retry all",
     Category.RATE_LIMITED: "Wait for the channel's rate limit to recover, then Retry all",
     Category.DATA_CONFLICT: "Compare the record in Odoo and on the channel, fix it, then Retry",
+    Category.ANOMALY: "Read the evidence (series, baseline, threshold); it clears itself when the "
+    "signal is back to normal",
     Category.UNKNOWN: "Unexpected error: read the error and tell the integration admin",
 }
 

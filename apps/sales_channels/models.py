@@ -170,6 +170,33 @@ class Channel(models.Model):
         help_text="Cutover watermark: orders created on the channel from then on are the hub's; "
         "older ones stay with the legacy connector (set by manage.py channel cutover)",
     )
+    # Catalog publication (docs/catalog.md): Odoo's products to the channel, per channel opt-in.
+    products_enabled = models.BooleanField(
+        default=False,
+        help_text="Publish name, sales description, SKU, barcode, weight, list price, variants "
+        "and images of the bound products from Odoo",
+    )
+    products_create_missing = models.BooleanField(
+        default=False,
+        help_text="Also create on the channel the Odoo products it does not have yet",
+    )
+    # Customers (apps/customers, docs/customers.md).
+    customers_enabled = models.BooleanField(
+        default=True,
+        help_text="Consumer accounts created or changed on the channel update the bound Odoo "
+        "partner's contact data",
+    )
+
+    class PrivacyOdooAction(models.TextChoices):
+        INBOX = "inbox", "Open an inbox item (a person anonymises the partner in Odoo)"
+        ANONYMISE = "anonymise", "Anonymise the partner in Odoo through the gateway"
+
+    privacy_odoo_action = models.CharField(
+        max_length=16,
+        choices=PrivacyOdooAction.choices,
+        default=PrivacyOdooAction.INBOX,
+        help_text="What a redact request does to the customer's Odoo partner",
+    )
     prices_enabled = models.BooleanField(default=False)
     prices_interval_seconds = models.PositiveIntegerField(default=3600)
     # Polling backstop (apps/sales_channels/polling.py): webhooks die, this finds what they lost.

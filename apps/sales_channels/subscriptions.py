@@ -27,7 +27,9 @@ from .models import Channel, ChannelSyncState
 logger = logging.getLogger(__name__)
 
 # Topics each platform can deliver that the hub may handle; the ones the ledger has a handler
-# for are the ones a channel must be subscribed to.
+# for are the ones a channel must be subscribed to. Shopify's compliance topics
+# (customers/redact, shop/redact, customers/data_request) are not here: they are set in the
+# app's configuration (Partner Dashboard / shopify.app.toml), not through webhooks.json.
 CANDIDATE_TOPICS: dict[str, tuple[str, ...]] = {
     Channel.Kind.SHOPIFY: (
         "orders/create",
@@ -49,6 +51,8 @@ CANDIDATE_TOPICS: dict[str, tuple[str, ...]] = {
         "order_transactions/create",
         "products/update",
         "inventory_levels/update",
+        "customers/create",
+        "customers/update",
     ),
     Channel.Kind.WOOCOMMERCE: (
         "order.created",
@@ -57,6 +61,8 @@ CANDIDATE_TOPICS: dict[str, tuple[str, ...]] = {
         "order.restored",
         "product.created",
         "product.updated",
+        "customer.created",
+        "customer.updated",
     ),
     Channel.Kind.BIGCOMMERCE: (
         "store/order/created",
@@ -68,6 +74,8 @@ CANDIDATE_TOPICS: dict[str, tuple[str, ...]] = {
         "store/shipment/updated",
         "store/product/updated",
         "store/sku/inventory/updated",
+        "store/customer/created",
+        "store/customer/updated",
     ),
 }
 REACTIVATABLE = (Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)

@@ -24,8 +24,9 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from . import sender
+from . import catalog_standin, sender
 from .base import Request, Response, int_or_none, rfc2822
+from .bigcommerce_customers import Customers
 from .ratelimit import FixedWindowQuota
 from .store import Item, Store
 
@@ -425,6 +426,9 @@ class BigCommerce:
         m = req.method
         parts = route.split("/")
         includes = set((req.arg("include") or "").split(","))
+        found = catalog_standin.bc_v3(self, req, parts, body)
+        if found is not None:
+            return found
         if parts == ["catalog", "products"] and m == "GET":
             sku = req.arg("sku")
             ids = {int(x) for x in (req.arg("id:in") or "").split(",") if x.strip().isdigit()}
@@ -480,6 +484,12 @@ class BigCommerce:
             return self._adjust(body, absolute=True)
         if parts == ["inventory", "adjustments", "relative"] and m == "POST":
             return self._adjust(body, absolute=False)
+        if parts == ["customers"]:
+            with st.lock:
+                found = Customers(st, self._fire).v3(req, parts, body)
+            if found is not None:
+                found.op = f"{m} v3/customers"
+                return found
         if parts[0] == "hooks":
             return self._hooks(req, parts, body)
         if len(parts) == 3 and parts[0] == "orders" and parts[2] == "transactions" and m == "GET":
@@ -733,6 +743,12 @@ class BigCommerce:
             resp = self._list_orders(req)
             resp.op = "GET v2/orders"
             return resp
+        if parts[0] == "customer_groups":
+            with st.lock:
+                found = Customers(st, self._fire).v2(req, parts, body)
+            if found is not None:
+                found.op = f"{m} v2/customer_groups" + ("/{id}" if len(parts) > 1 else "")
+                return found
         if len(parts) >= 2 and parts[0] == "orders" and parts[1].isdigit():
             oid = int(parts[1])
             with st.lock:

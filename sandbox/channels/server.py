@@ -252,6 +252,11 @@ class Handler(BaseHTTPRequestHandler):
                     return Response(200, [i.to_dict() for i in items])
                 with si.store.lock:
                     return Response(200, [i.to_dict() for i in si.store.items.values()])
+            if name == "catalog" and req.method == "GET":
+                from .catalog_standin import catalog_snapshot
+
+                with si.store.lock:
+                    return Response(200, catalog_snapshot(si.store))
             if name == "orders" and req.method == "POST":
                 return Response(200, si.platform.seed_order(body if isinstance(body, dict) else {}))
             if name == "shopify/payouts" and si.kind == "shopify":

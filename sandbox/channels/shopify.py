@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import graphql as gql
-from . import sender
+from . import sender, shopify_b2b, shopify_catalog
 from .base import Request, Response, int_or_none, iso_utc
 from .ratelimit import LeakyBucket
 from .shopify_payments import ShopifyPayments
@@ -395,6 +395,7 @@ SCHEMA: gql.Schema = {
     "ReturnProcessPayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
     "ReturnClosePayload": {"return": "Return", "userErrors": "[ReturnUserError]"},
 }
+shopify_catalog.install(SCHEMA)  # productVariantsBulkUpdate, productUpdate, B2B price lists
 INTERFACES = {
     "Node": {
         "ProductVariant",
@@ -436,6 +437,7 @@ for _conn, _node_type in (
         "pageInfo": "PageInfo",
     }
     SCHEMA[f"{_conn[:-10]}Edge"] = {"node": _node_type, "cursor": S}
+shopify_b2b.extend(SCHEMA)  # companies, contacts, customers, payment terms
 
 
 def iso_offset(ts: float) -> str:
@@ -1061,7 +1063,7 @@ class Shopify:
             "title": title,
             "displayName": f"{product.name} - {title}",
             "price": item.price,
-            "barcode": None,
+            "barcode": item.barcode or None,
             "inventoryQuantity": item.stock,
             "createdAt": iso_utc(st.extra.setdefault("created", time.time())),
             "updatedAt": iso_utc(item.updated_at),
@@ -1456,6 +1458,11 @@ class Shopify:
             return self._return_decide(name, args.get("input") or {})
         if name == "returnClose":
             return self._return_close(args.get("id"))
+        if name in shopify_b2b.ROOT_FIELDS:
+            return shopify_b2b.Resolver(st).root(name, args)
+        found = shopify_catalog.root(self, name, args)
+        if found is not shopify_catalog.UNHANDLED:
+            return found
         raise gql.GraphQLError(f"Field '{name}' is not supported by this stand-in")
 
     # -- mutations ------------------------------------------------------------------------------

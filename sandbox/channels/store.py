@@ -48,6 +48,11 @@ class Item:
     inventory_item_id: int
     manage_stock: bool = True
     updated_at: float = field(default_factory=time.time)
+    # Catalog fields the hub publishes (catalog_standin.py); empty until written.
+    barcode: str = ""
+    weight: str = ""
+    description: str = ""
+    options: list[list[str]] = field(default_factory=list)  # [[attribute, value], ...]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +64,8 @@ class Product:
     name: str
     group: str
     skus: list[str] = field(default_factory=list)
+    description: str = ""
+    images: list[str] = field(default_factory=list)  # image URLs set by the hub, in order
 
     @property
     def has_variants(self) -> bool:
@@ -200,6 +207,19 @@ class Store:
                 self.items[sku] = item
                 out.append(item)
         return out
+
+    def rename_sku(self, item: Item, sku: str) -> None:
+        """A SKU written by the hub: the entry keeps its ids under the new SKU."""
+        sku = str(sku or "").strip()
+        if not sku or sku == item.sku or sku in self.items:
+            return
+        old = item.sku
+        self.items.pop(old, None)
+        item.sku = sku
+        self.items[sku] = item
+        product = self.products.get(item.product_id)
+        if product is not None:
+            product.skus = [sku if s == old else s for s in product.skus]
 
     def by_variant(self, variant_id: int) -> Item | None:
         return next((i for i in self.items.values() if i.variant_id == variant_id), None)

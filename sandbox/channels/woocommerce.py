@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from . import sender
+from . import catalog_standin, sender
 from .base import Request, Response, int_or_none, iso_naive
 from .ratelimit import RequestsPerSecond
 from .store import Item, Store
@@ -508,6 +508,7 @@ class WooCommerce:
                 self.store.set_stock(item, int(qty))
         if "regular_price" in data:
             item.price = str(data["regular_price"])
+        catalog_standin.woo_item(self.store, item, data)
         item.updated_at = time.time()
         return None
 
@@ -636,6 +637,7 @@ class WooCommerce:
                             if problem is not None:
                                 out["update"].append({"id": rid, "error": problem.body})
                                 continue
+                        catalog_standin.woo_product(st, rid or 0, row)
                         out["update"].append(self._product_json(rid or 0))
                     else:
                         item = st.by_variant(rid or 0)

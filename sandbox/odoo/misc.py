@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import OdooError, user_error, validation_error
+from .errors import OdooError, user_error, validation_error, value_error
 from .orm import (
     DISPLAY,
     POST_CREATE,
@@ -372,6 +372,32 @@ def _c_sample(env: Env, rec: Record) -> Any:
 @compute("ir.model.data", "complete_name")
 def _c_xml_id(env: Env, rec: Record) -> str:
     return f"{rec.get('module')}.{rec.get('name')}"
+
+
+@method("ir.model.data", "check_object_reference", records=False)
+def imd_check_object_reference(
+    env: Env, model: str, module: Any, xml_id: Any, raise_on_access_error: Any = False
+) -> list[Any]:
+    """[model, res_id] of an external id; [model, False] when the record is not readable."""
+    found = next(
+        (
+            rec
+            for rec in env.table("ir.model.data").values()
+            if rec.get("module") == module and rec.get("name") == xml_id
+        ),
+        None,
+    )
+    if found is None or str(found.get("model")) not in REGISTRY:
+        raise value_error(f"External ID not found in the system: {module}.{xml_id}")
+    target, res_id = str(found["model"]), found.get("res_id")
+    if env.rec(target, res_id) is not None:
+        return [target, res_id]
+    if raise_on_access_error:
+        raise OdooError(
+            "odoo.exceptions.AccessError",
+            f"Not enough access rights on the external ID '{module}.{xml_id}'",
+        )
+    return [target, False]
 
 
 @compute("sale.order.line", "product_type")

@@ -1,7 +1,8 @@
 """Small behaviours the JSON-2 recording (transcript 20) exercises, the same on 17, 18 and 19.
 
 - ``product.product.get_contextual_price``: the price of one product for the context's
-  ``pricelist`` and ``quantity`` (the list price without a pricelist); one record only.
+  ``pricelist``, ``quantity`` and ``date`` (the list price without a pricelist); one record
+  only; Odoo's full rule evaluation is in pricelist_rules.py.
 - ``res.partner``: a partner cannot be its own parent ("recursive Partner hierarchies").
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from . import misc as _misc  # noqa: F401  (registers the res.partner write hook wrapped here)
 from .errors import validation_error, value_error
 from .orm import PRE_WRITE, Env, method
-from .sale import pricelist_price
+from .pricelist_rules import contextual_price
 
 
 @method("product.product", "get_contextual_price")
@@ -21,7 +22,8 @@ def get_contextual_price(env: Env, model: str, ids: list[int]) -> float:
         raise value_error(f"Expected singleton: {model}{tuple(ids)!r}")
     pricelist = env.ctx.get("pricelist")
     qty = float(env.ctx.get("quantity") or 1.0)
-    return pricelist_price(env, pricelist if isinstance(pricelist, int) else None, ids[0], qty)
+    pl = pricelist if isinstance(pricelist, int) else None
+    return contextual_price(env, pl, ids[0], qty, env.ctx.get("date"))
 
 
 _partner_write = PRE_WRITE["res.partner"]

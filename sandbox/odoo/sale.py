@@ -20,39 +20,18 @@ from .orm import (
     method,
     round2,
 )
+from .pricelist_rules import contextual_price
 from .stock import cancel_picking, refresh_picking, reserve_move, usage
 from .store import Record, now_str
 
 
 # -- pricing ------------------------------------------------------------------------------
-def pricelist_price(env: Env, pricelist_id: int | None, product_id: int, qty: float) -> float:
-    product = env.must("product.product", product_id)
-    base = float(product.get("list_price") or 0.0)
-    if not pricelist_id:
-        return base
-    items = [
-        env.table("product.pricelist.item")[i]
-        for i in env.s.referencing("product.pricelist.item", "pricelist_id", pricelist_id)
-    ]
-    items.sort(
-        key=lambda it: (it.get("applied_on") or "3", -float(it.get("min_quantity") or 0), -it["id"])
-    )
-    for it in items:
-        if qty < float(it.get("min_quantity") or 0):
-            continue
-        applied = it.get("applied_on")
-        if applied == "0_product_variant" and it.get("product_id") != product_id:
-            continue
-        if applied == "1_product" and it.get("product_tmpl_id") != product.get("product_tmpl_id"):
-            continue
-        if applied == "2_product_category" and it.get("categ_id") != product.get("categ_id"):
-            continue
-        if it.get("compute_price") == "percentage":
-            return round2(base * (1 - float(it.get("percent_price") or 0) / 100.0))
-        if it.get("compute_price") == "fixed":
-            return float(it.get("fixed_price") or 0.0)
-        return base
-    return base
+def pricelist_price(
+    env: Env, pricelist_id: int | None, product_id: int, qty: float, date: Any = None
+) -> float:
+    """A line's unit price: Odoo 17's pricelist evaluation (pricelist_rules.py), stored to the
+    cent like ``price_unit`` (digits "Product Price")."""
+    return round2(contextual_price(env, pricelist_id, product_id, qty, date))
 
 
 def tax_amount(env: Env, tax_ids: list[int], base: float, qty: float) -> float:

@@ -312,6 +312,19 @@ def seed(store: Store, demo: bool = True) -> None:
         ("base", "main_company", "res.company", company),
         ("base", "user_admin", "res.users", 2),
         ("base", "main_partner", "res.partner", company_partner),
+        # the chart's Outstanding Receipts/Payments (18+ knows them only by these ids)
+        (
+            "account",
+            f"{company}_account_journal_payment_debit_account_id",
+            "account.account",
+            acc["101403"],
+        ),
+        (
+            "account",
+            f"{company}_account_journal_payment_credit_account_id",
+            "account.account",
+            acc["101404"],
+        ),
     ):
         new("ir.model.data", {"module": module, "name": name, "model": model, "res_id": res_id})
 

@@ -22,6 +22,7 @@ from . import misc as _misc  # noqa: F401
 from . import pricing as _pricing  # noqa: F401
 from . import sale as _sale  # noqa: F401
 from . import stock as _stock  # noqa: F401
+from . import variants as _variants  # noqa: F401  (attribute values, price_extra, images)
 from .access import check_access, key_uid
 from .errors import (
     ACCESS_DENIED,
@@ -214,7 +215,7 @@ class Sandbox:
         if not isinstance(meth, str) or meth.startswith("_"):
             return call(env, model, str(meth), margs, kwargs), env
         margs = list(margs)
-        wire_out = versions.wire_in(model, meth, margs, kwargs)  # 18/19 names -> the store's
+        wire_out = versions.wire_in(model, meth, margs, kwargs, env)  # 18/19 -> the store's
         operation = (
             "read"
             if meth in READ_METHODS

@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 from . import errors as _errors
+from . import since18
 from .errors import OdooError, value_error
 
 PRODUCT_MODELS = ("product.product", "product.template")
@@ -78,7 +79,9 @@ def apply(major: int) -> Profile:
     _errors.DEFAULT_CODE = profile.jsonrpc_error_code
     if profile.return_method != "create_returns":
         methods = METHODS["stock.return.picking"]
-        methods[profile.return_method] = (_returns_action(methods.pop("create_returns")[0]), True)
+        action = since18.returns_action(methods.pop("create_returns")[0])
+        methods[profile.return_method] = (action, True)
+        methods["action_create_returns_all"] = (since18.returns_all(action), True)
     if profile.return_lines_zero:
         POST_CREATE["stock.return.picking"] = _zero_lines(POST_CREATE["stock.return.picking"])
     RENAMED_FIELDS.update(RENAMES_BY_VERSION.get(profile.major, {}))
@@ -94,15 +97,6 @@ def _c_is_storable(env: Any, rec: dict[str, Any]) -> bool:
     return rec.get("detailed_type") == STORABLE
 
 
-def _returns_action(fn: Any) -> Any:
-    def action_create_returns(env: Any, model: str, ids: list[int]) -> Any:
-        action = fn(env, model, ids)
-        # 18+ answers a plain form action with an empty context (transcript 20 #57).
-        return {**action, "view_mode": "form", "context": {}}
-
-    return action_create_returns
-
-
 def _zero_lines(hook: Any) -> Any:
     def post_create(env: Any, rid: int, vals: dict[str, Any]) -> None:
         hook(env, rid, vals)
@@ -116,9 +110,26 @@ def _zero_lines(hook: Any) -> Any:
 # --- the storable-product rename at the wire ------------------------------------------------
 
 
-def wire_in(model: str, meth: str, margs: list[Any], kwargs: dict[str, Any]) -> Any:
+def wire_in(
+    model: str, meth: str, margs: list[Any], kwargs: dict[str, Any], env: Any = None
+) -> Any:
     """Rewrite a call made with the active version's names into the store's (17) names.
-    Returns a function that rewrites the result back, or None."""
+    Returns a function that rewrites the result back, or None. ``env`` (the call's) lets 18+
+    answer what is more than a rename (since18.py)."""
+    if ACTIVE.major < 18:
+        return None
+    names_out = _names_in(model, meth, margs, kwargs)
+    shape_out = since18.wire_in(env, ACTIVE.major, model, meth, margs, kwargs)
+
+    def out(result: Any) -> Any:
+        if names_out is not None:
+            result = names_out(result)
+        return shape_out(result) if shape_out is not None else result
+
+    return out
+
+
+def _names_in(model: str, meth: str, margs: list[Any], kwargs: dict[str, Any]) -> Any:
     if not ACTIVE.storable_flag:
         return None
     if model in PRODUCT_MODELS:
@@ -184,11 +195,16 @@ def _map_arg(margs: list[Any], pos: int, kwargs: dict[str, Any], name: str, fn: 
 
 # model -> {the new name: the store's (17) name}, per version (filled by ``apply``)
 RENAMED_FIELDS: dict[str, dict[str, str]] = {}
+RENAMES_18: dict[str, dict[str, str]] = {
+    "account.payment": {"memo": "ref"},
+    "account.move": {"origin_payment_id": "payment_id"},
+}
 RENAMES_BY_VERSION: dict[int, dict[str, dict[str, str]]] = {
-    18: {"account.payment": {"memo": "ref"}},
+    18: RENAMES_18,
     19: {
-        "account.payment": {"memo": "ref"},
+        **RENAMES_18,
         "sale.order.line": {"tax_ids": "tax_id", "product_uom_id": "product_uom"},
+        "res.users": {"group_ids": "groups_id"},
     },
 }
 # one2many fields whose line commands carry a renamed model's values

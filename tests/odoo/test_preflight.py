@@ -15,6 +15,7 @@ from pytest_django.fixtures import SettingsWrapper
 
 from apps.odoo.gateway import OdooGateway
 from apps.odoo.preflight import MISSING, OK, WARN, ChannelNeeds, ShippingNeed, run_preflight
+from tests.fixtures.sandbox import http_json
 
 from .conftest import OdooTarget, Recorder
 
@@ -98,6 +99,15 @@ def test_preflight_reports_each_item(
 def integration_user(odoo_sb: OdooTarget, settings: SettingsWrapper) -> OdooTarget:
     settings.ODOO_USER = "integration"
     settings.ODOO_PASSWORD = "integration"
+    if odoo_sb.transport == "json2":
+        # JSON-2 logs in by key, and the key says who the user is: the integration user's own
+        # (the target's key is the admin's), made through the sandbox's control endpoint.
+        made = http_json(
+            "POST",
+            f"{odoo_sb.url}/__sandbox__/apikeys",
+            {"login": "integration", "name": "preflight test key"},
+        )
+        settings.ODOO_API_KEY = made["key"]
     return odoo_sb
 
 

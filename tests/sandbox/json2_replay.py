@@ -40,7 +40,7 @@ class Json2Replayer:
     def __init__(self, sandbox: OdooSandbox, data: dict[str, Any]) -> None:
         self.sb = sandbox
         self.data = data
-        self.ids = IdMap()
+        self.ids = IdMap(recorded_major(data))
         self.ids.set("res.users", 2, 2, override=True)
         self.ids.set("res.currency", 1, self._one("res.currency", [["name", "=", "USD"]]))
         self.ids.set("res.country", 233, self._one("res.country", [["code", "=", "US"]]))

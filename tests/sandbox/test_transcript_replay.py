@@ -18,9 +18,9 @@ replayed alone on a freshly reset sandbox; the database name in their requests i
 the sandbox's.
 
 Ids a recording only shows inside a dict (the invoice widgets' journal items, moves, partials
-and payments) are learned from there; the demo database's group ids a recording hands a new
-user (base.group_user 1, account.group_account_invoice 26, account.group_account_user 27) are
-mapped to the seeded groups through their xml ids.
+and payments) are learned from there; the demo database's ids a recording took as they were
+(its warehouse's locations, the groups it hands a new user) differ per version and are mapped
+to the seeded records through DEMO_IDS (the groups through their xml ids).
 
 Transcripts recorded over Odoo 19's JSON-2 API (20_json2_odoo19) are replayed by
 ``test_json2_transcript_replays`` with json2_replay.py: over HTTP with their own URLs, headers and
@@ -43,6 +43,7 @@ from typing import Any
 import pytest
 
 from sandbox.odoo.schema import REGISTRY
+from sandbox.odoo.versions import RENAMES_BY_VERSION
 from tests.fixtures.sandbox import OdooSandbox, http_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,15 +89,37 @@ WIDGET_IDS = {
 }
 
 
+# The demo database's ids the recordings took as they were, per version recorded on (read from
+# the real 17, 18 and 19 servers): WH/Stock, Customers, the company's inventory-adjustment
+# location, and the groups of GROUP_XML_IDS.
+DEMO_IDS: dict[int, dict[str, Any]] = {
+    17: {"wh_stock": 8, "customers": 5, "inventory": 14, "groups": (1, 26, 27)},
+    18: {"wh_stock": 8, "customers": 5, "inventory": 14, "groups": (1, 26, 28)},
+    19: {"wh_stock": 5, "customers": 2, "inventory": 13, "groups": (1, 27, 29)},
+}
+GROUP_XML_IDS = (
+    ("base", "group_user"),
+    ("account", "group_account_invoice"),
+    ("account", "group_account_user"),
+)
+
+
 def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 class IdMap:
-    """Recorded id -> sandbox id, per model."""
+    """Recorded id -> sandbox id, per model. ``version``: the Odoo the recording is of, whose
+    renamed fields (19's group_ids, tax_ids...) are looked up under the sandbox schema's names."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int = 17) -> None:
         self.ids: dict[tuple[str, int], int] = {}
+        self.renames = RENAMES_BY_VERSION.get(version, {})
+
+    def field(self, model: str, fname: str) -> Any:
+        """The sandbox schema's field for a recorded field name (None if unknown)."""
+        fname = self.renames.get(model, {}).get(fname, fname)
+        return REGISTRY[model].fields.get(fname) if model in REGISTRY else None
 
     def set(self, model: str, recorded: Any, actual: Any, override: bool = False) -> None:
         if is_id(recorded) and is_id(actual) and model:
@@ -116,7 +139,7 @@ class IdMap:
             return vals
         out = {}
         for fname, value in vals.items():
-            f = REGISTRY[model].fields.get(fname)
+            f = self.field(model, fname)
             if f is None or not f.comodel:
                 out[fname] = value
             elif f.type == "many2one":
@@ -154,8 +177,7 @@ class IdMap:
                 out.append(leaf)
         return out
 
-    @staticmethod
-    def leaf_model(model: str, path: str) -> str | None:
+    def leaf_model(self, model: str, path: str) -> str | None:
         current: str | None = model
         target: str | None = None
         for part in path.split("."):
@@ -163,7 +185,7 @@ class IdMap:
                 return None
             if part == "id":
                 return current
-            f = REGISTRY[current].fields.get(part)
+            f = self.field(current, part)
             if f is None:
                 return None
             target = f.comodel
@@ -218,7 +240,10 @@ class IdMap:
     def learn(self, model: str | None, method: str | None, recorded: Any, actual: Any) -> None:
         if model is None:
             return
-        if method == "create":
+        if method == "check_object_reference" and isinstance(recorded, list):
+            if len(recorded) == 2 and isinstance(actual, list) and len(actual) == 2:
+                self.set(str(recorded[0]), recorded[1], actual[1], override=True)
+        elif method == "create":
             if is_id(recorded):
                 self.set(model, recorded, actual, override=True)
             elif isinstance(recorded, list) and isinstance(actual, list):
@@ -253,7 +278,7 @@ class IdMap:
                     for key, cmodel in WIDGET_IDS.items():
                         self.set(cmodel, ritem.get(key), aitem.get(key))
         for fname, value in rec.items():
-            f = REGISTRY[model].fields.get(fname)
+            f = self.field(model, fname)
             if f is None or not f.comodel:
                 continue
             other = act.get(fname)
@@ -334,7 +359,7 @@ def post(url: str, body: Any) -> dict[str, Any]:
 class Replayer:
     def __init__(self, sandbox: OdooSandbox) -> None:
         self.sb = sandbox
-        self.ids = IdMap()
+        self.ids = IdMap(sandbox.version)
         self._preseed()
 
     def _search(self, model: str, domain: list[Any]) -> int:
@@ -343,7 +368,9 @@ class Replayer:
         return int(ids[0])
 
     def _preseed(self) -> None:
-        """Map the records the recordings took from Odoo's demo data to seeded ones."""
+        """Map the records the recordings took from Odoo's demo data to seeded ones (the demo
+        database's ids differ per version: DEMO_IDS)."""
+        demo = DEMO_IDS[self.sb.version]
         wh = self.sb.execute(
             "stock.warehouse",
             "search_read",
@@ -353,25 +380,32 @@ class Replayer:
         by_code = {w["code"]: w for w in wh}
         known = [
             ("stock.warehouse", 1, by_code["WH"]["id"]),
-            ("stock.warehouse", 3, by_code["WH2"]["id"]),
-            ("stock.location", 8, by_code["WH"]["lot_stock_id"][0]),
-            ("stock.location", 35, by_code["WH2"]["lot_stock_id"][0]),
+            ("stock.location", demo["wh_stock"], by_code["WH"]["lot_stock_id"][0]),
             ("stock.picking.type", 1, by_code["WH"]["in_type_id"][0]),
             ("stock.picking.type", 2, by_code["WH"]["out_type_id"][0]),
-            ("stock.location", 14, self._search("stock.location", [["usage", "=", "inventory"]])),
-            ("stock.location", 5, self._search("stock.location", [["usage", "=", "customer"]])),
+            (
+                "stock.location",
+                demo["inventory"],
+                self._search("stock.location", [["usage", "=", "inventory"]]),
+            ),
+            (
+                "stock.location",
+                demo["customers"],
+                self._search("stock.location", [["usage", "=", "customer"]]),
+            ),
             ("res.currency", 1, self._search("res.currency", [["name", "=", "USD"]])),
             ("res.country", 233, self._search("res.country", [["code", "=", "US"]])),
             ("account.journal", 6, self._search("account.journal", [["type", "=", "bank"]])),
             ("res.users", 2, 2),
         ]
+        if self.sb.version == 17:  # the second warehouse of the 17 session's recordings
+            known += [
+                ("stock.warehouse", 3, by_code["WH2"]["id"]),
+                ("stock.location", 35, by_code["WH2"]["lot_stock_id"][0]),
+            ]
         # The groups a recording gives a dedicated user (15, 41), by their ids on the demo
-        # database: base.group_user 1, account.group_account_invoice 26, group_account_user 27.
-        for module, name, recorded in (
-            ("base", "group_user", 1),
-            ("account", "group_account_invoice", 26),
-            ("account", "group_account_user", 27),
-        ):
+        # database: base.group_user, account.group_account_invoice, group_account_user.
+        for (module, name), recorded in zip(GROUP_XML_IDS, demo["groups"], strict=True):
             rows = self.sb.execute(
                 "ir.model.data",
                 "search_read",

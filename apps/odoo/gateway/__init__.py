@@ -52,6 +52,7 @@ from .base import (
 )
 from .catalog import CatalogGateway
 from .customers import CustomersGateway
+from .lookup import LookupGateway
 from .migration import MigrationGateway
 from .partners import PartnersGateway
 from .pickings import (
@@ -83,6 +84,7 @@ __all__ = [
     "CatalogGateway",
     "CustomersGateway",
     "GatewayBase",
+    "LookupGateway",
     "MigrationGateway",
     "OdooGateway",
     "PartnerIds",
@@ -120,6 +122,7 @@ class OdooGateway(
     PublishingGateway,
     CustomersGateway,
     PricingGateway,
+    LookupGateway,
     GatewayBase,
 ):
     """Keyword-only, batched operations against one Odoo database."""
@@ -137,13 +140,17 @@ def get_accounting_gateway() -> OdooGateway:
     user = getattr(settings, "ODOO_ACCOUNTING_USER", "")
     if not user:
         return get_gateway()
+    base = OdooConfig.from_settings()
+    key = str(getattr(settings, "ODOO_ACCOUNTING_API_KEY", "") or "")
     config = dataclasses.replace(
-        OdooConfig.from_settings(),
+        base,
         user=user,
         password=getattr(settings, "ODOO_ACCOUNTING_PASSWORD", ""),
         # Its own API key (JSON-2 on 19+, or the password over JSON-RPC); the main user's key
-        # is never used for another login.
-        api_key=str(getattr(settings, "ODOO_ACCOUNTING_API_KEY", "") or ""),
+        # is never used for another login. Without one it speaks JSON-RPC with its password,
+        # even where ODOO_TRANSPORT forces JSON-2 for the integration user.
+        api_key=key,
         api_key_user=user,
+        transport=base.transport if key or base.transport != "json2" else "jsonrpc",
     )
     return OdooGateway(get_client(config))
