@@ -7,7 +7,7 @@ mkdir -p "${HUB_VAR_DIR:-var/bench}"
 for script in bench/odoo_bench.py bench/webhook_bench.py bench/orders_bench.py \
   bench/orders_latency_bench.py bench/inventory_bench.py bench/inventory_latency_bench.py \
   bench/order_poll_bench.py bench/events_bench.py bench/shipments_bench.py \
-  bench/returns_bench.py; do
+  bench/returns_bench.py bench/finance_bench.py bench/catalog_bench.py bench/prices_bench.py; do
   if [ -f "$script" ]; then
     echo "## $script"
     $PY "$script"

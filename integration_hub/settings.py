@@ -286,6 +286,10 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "finance.*": "batch",
     "migration.*": "batch",
     "customers.*": "channel_io",
+    "catalog.poll_odoo": "odoo",
+    "catalog.*": "batch",
+    "pricing.*": "odoo",
+    "ops.*": "maintenance",
     "pricing.*": "odoo",
     "channels.*": "channel_io",
     "mappings.*": "batch",
@@ -394,6 +398,13 @@ HUB_INVENTORY_PUBLISH_LEASE_SECONDS = env.int("HUB_INVENTORY_PUBLISH_LEASE_SECON
 HUB_INVENTORY_API_MAX_AGE_SECONDS = env.int("HUB_INVENTORY_API_MAX_AGE_SECONDS", default=60)
 # The price engine re-reads changed pricelist rules and product prices this often (apps.pricing).
 HUB_PRICES_POLL_SECONDS = env.int("HUB_PRICES_POLL_SECONDS", default=60)
+# Catalog publication (docs/catalog.md): seconds between polls of Odoo's product changes and the
+# overlap each re-reads; how long one channel's publication may hold its lock; the currency of
+# list prices published without a pricelist.
+HUB_CATALOG_POLL_SECONDS = env.float("HUB_CATALOG_POLL_SECONDS", default=60.0)
+HUB_CATALOG_POLL_OVERLAP_SECONDS = env.float("HUB_CATALOG_POLL_OVERLAP_SECONDS", default=5.0)
+HUB_CATALOG_PUBLISH_LEASE_SECONDS = env.int("HUB_CATALOG_PUBLISH_LEASE_SECONDS", default=1800)
+HUB_CATALOG_CURRENCY = env.str("HUB_CATALOG_CURRENCY", default="USD")
 HUB_ODOO_WEBHOOK_TOKEN = env.str("HUB_ODOO_WEBHOOK_TOKEN", default="")
 # Shipments (docs/fulfillment.md): the done-pickings poll period and how far before its cursor
 # each poll re-reads (write_date is the transaction's start: a long one commits "in the past").

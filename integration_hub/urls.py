@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("apps.observability.urls")),
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),
+    path("", include("apps.catalog.urls")),
     path("", include("apps.webhooks.urls")),
     path("api/v1/", include("apps.orders.api.urls")),
     path("api/v1/", include("apps.sales_channels.api.urls")),

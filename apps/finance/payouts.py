@@ -133,6 +133,21 @@ def payout_store(
 # --- match -----------------------------------------------------------------------------------
 
 
+# What matching reads of orders and payments (5,000 orders' payloads would be most of the memory).
+ORDER_ONLY = ("id", "channel_id", "external_id", "number", "customer_email")
+PAYMENT_ONLY = (
+    "id",
+    "channel_id",
+    "order_id",
+    "transaction_id",
+    "amount",
+    "currency",
+    "state",
+    "odoo_payment_id",
+    *(f"order__{f}" for f in ORDER_ONLY),
+)
+
+
 class _Index:
     """The hub records a payout's lines can point at, read in a few queries."""
 
@@ -153,22 +168,32 @@ class _Index:
         numbers = {ln.source_order_number for ln in lines if ln.source_order_number}
         self.payments = {
             p.transaction_id: p
-            for p in ChannelPayment.objects.filter(
-                channel_id=channel, transaction_id__in=txids
-            ).select_related("order")
+            for p in ChannelPayment.objects.filter(channel_id=channel, transaction_id__in=txids)
+            .select_related("order")
+            .only(*PAYMENT_ONLY)
         }
-        orders = list(ChannelOrder.objects.filter(channel_id=channel, external_id__in=ext))
-        orders += list(ChannelOrder.objects.filter(channel_id=channel, number__in=numbers))
+        orders = list(
+            ChannelOrder.objects.filter(channel_id=channel, external_id__in=ext).only(*ORDER_ONLY)
+        )
+        orders += list(
+            ChannelOrder.objects.filter(channel_id=channel, number__in=numbers).only(*ORDER_ONLY)
+        )
         self.by_ext = {o.external_id: o for o in orders}
         self.by_number = {o.number: o for o in orders if o.number}
         self.by_number.update({o.number.lstrip("#"): o for o in orders if o.number})
         order_ids = {o.pk for o in orders} | {p.order_id for p in self.payments.values()}
         self.order_payments: dict[int, list[ChannelPayment]] = defaultdict(list)
-        for p in ChannelPayment.objects.filter(order_id__in=order_ids).select_related("order"):
+        for p in (
+            ChannelPayment.objects.filter(order_id__in=order_ids)
+            .select_related("order")
+            .only(*PAYMENT_ONLY)
+        ):
             self.order_payments[p.order_id].append(p)
             self.payments.setdefault(p.transaction_id, p)
         self.refunds: dict[int, list[ChannelRefund]] = defaultdict(list)
-        for r in ChannelRefund.objects.filter(order_id__in=order_ids).order_by("pk"):
+        for r in (
+            ChannelRefund.objects.filter(order_id__in=order_ids).defer("payload").order_by("pk")
+        ):
             self.refunds[r.order_id].append(r)
         self.used_payments: set[int] = set()
         self.used_refunds: set[int] = set()
