@@ -160,7 +160,7 @@ def seed(call: Any) -> tuple[list[int], int]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -181,11 +181,11 @@ def run(url: str, n_requests: int, latency_ms: float, port: int) -> None:
     from decimal import Decimal
 
     from rest_framework.test import APIClient
+    from sandbox_proc import http
 
     from apps.mappings.models import Binding
     from apps.odoo.gateway import get_gateway
     from apps.sales_channels.services import api_token_create, channel_create
-    from sandbox_proc import http
 
     gw = get_gateway()
     ids, pl = seed(gw.client.call)
@@ -259,10 +259,12 @@ def run(url: str, n_requests: int, latency_ms: float, port: int) -> None:
             )
         )
     print(
-        f"Odoo sandbox at {latency_ms:g} ms per call; {n_requests} API requests per size, warm cache.\n"
+        f"Odoo sandbox at {latency_ms:g} ms per call; {n_requests} API requests per size, "
+        "warm cache.\n"
     )
     print(
-        "| SKUs | API p50 (ms) | API p95 (ms) | Odoo calls during the API runs | naive p50 (ms) | naive p95 (ms) |"
+        "| SKUs | API p50 (ms) | API p95 (ms) | Odoo calls during the API runs "
+        "| naive p50 (ms) | naive p95 (ms) |"
     )
     print("|---:|---:|---:|---:|---:|---:|")
     for size, p50, p95, calls, n50, n95 in rows:

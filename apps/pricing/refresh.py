@@ -217,11 +217,10 @@ def ensure(
         )
         if partners - known:
             changed |= _store_partners(gw.partner_pricelists(partner_ids=sorted(partners - known)))
+        own = PartnerPricelist.objects.filter(partner_id__in=partners, pricelist_id__isnull=False)
         pricelist_ids = [
             *pricelist_ids,
-            *PartnerPricelist.objects.filter(
-                partner_id__in=partners, pricelist_id__isnull=False
-            ).values_list("pricelist_id", flat=True),
+            *(int(p) for p in own.values_list("pricelist_id", flat=True) if p),
         ]
     changed |= _pricelist_closure(gw, pricelist_ids)
     wanted = {int(p) for p in product_ids}
@@ -242,9 +241,13 @@ def ensure(
 def tracked() -> tuple[set[int], set[int], set[int]]:
     """(pricelists, products, partners) the refresh keeps current."""
     pricelists = set(CachedPricelist.objects.values_list("odoo_id", flat=True))
-    pricelists |= set(
-        Channel.objects.filter(pricelist_id__isnull=False).values_list("pricelist_id", flat=True)
-    )
+    pricelists |= {
+        int(p)
+        for p in Channel.objects.filter(pricelist_id__isnull=False).values_list(
+            "pricelist_id", flat=True
+        )
+        if p
+    }
     products = set(CachedPriceProduct.objects.values_list("odoo_id", flat=True))
     products |= set(
         Binding.objects.filter(kind=Binding.Kind.PRODUCT, odoo_model=PRODUCT_MODEL).values_list(

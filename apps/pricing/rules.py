@@ -283,8 +283,8 @@ def evaluate(
         raise CannotEvaluate(f"product {product_id} is not in the cache")
     currency = catalog.currency_of(pricelist_id)
     if pricelist_id is None:
-        price = _base(catalog, None, product, quantity, moment, currency, _depth)
-        return Result(price.price, currency, None, None, price.valid_until)
+        listed = _base(catalog, None, product, quantity, moment, currency, _depth)
+        return Result(listed.price, currency, None, None, listed.valid_until)
     pricelist = catalog.pricelists[pricelist_id]
     chain = catalog.category_chain(product.categ_id)
     rule: Item | None = None

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import value_error
+from .errors import KEY_ERROR, OdooError, value_error
 from .ledger import EPS
 from .orm import Env
 from .payment import PAYMENT, _c_pay_invoices, _payment_lines
@@ -64,6 +64,25 @@ INVOICE_ACTION: dict[int, dict[str, Any]] = {
 }
 
 WireOut = Callable[[Any], Any]
+
+
+# -- a field the version does not have ------------------------------------------------------------
+def invalid_field(major: int, model: str, fname: str, where: str, leaf: Any = None) -> OdooError:
+    """What the real server answers for a field it lacks, by where the call named it: ``read``
+    (fields to read), ``leaf`` (a domain), ``create``, ``write`` or ``line`` (a one2many
+    command). Read from real 17, 18 and 19 servers: 19 reworded all but the line's, and its
+    write fails on the bare name (a KeyError)."""
+    if where == "leaf":
+        word = "condition" if major >= 19 else "leaf"
+        path = leaf[0] if isinstance(leaf, (list, tuple)) and leaf else fname
+        return value_error(f"Invalid field {model}.{path} in {word} {tuple(leaf or ())!r}")
+    if major >= 19 and where == "read":
+        return value_error(f"Invalid field {fname!r} on {model!r}")
+    if major >= 19 and where == "create":
+        return value_error(f"Invalid field {fname!r} in {model!r}")
+    if major >= 19 and where == "write":
+        return OdooError(KEY_ERROR, fname)
+    return value_error(f"Invalid field {fname!r} on model {model!r}")
 
 
 # -- account.payment's states ---------------------------------------------------------------------
@@ -137,24 +156,26 @@ def _payment_in(env: Env, meth: str, margs: list[Any], kwargs: dict[str, Any]) -
 
 
 # -- fields 18 removed ----------------------------------------------------------------------------
-def _removed_in(model: str, meth: str, margs: list[Any], kwargs: dict[str, Any]) -> WireOut | None:
+def _removed_in(
+    major: int, model: str, meth: str, margs: list[Any], kwargs: dict[str, Any]
+) -> WireOut | None:
     gone = REMOVED_FIELDS[model]
 
-    def check(names: Any) -> None:
+    def check(names: Any, where: str = "read") -> None:
         for name in names if isinstance(names, (list, tuple, dict)) else []:
             if name in gone:
-                raise value_error(f"Invalid field {name!r} on {model!r}")
+                raise invalid_field(major, model, str(name), where)
 
     if meth in ("search", "search_read", "search_count", "read_group"):
         domain = margs[0] if margs else kwargs.get("domain")
         for leaf in domain if isinstance(domain, list) else []:
             if isinstance(leaf, (list, tuple)) and len(leaf) == 3 and leaf[0] in gone:
-                raise value_error(f"Invalid field {model}.{leaf[0]} in leaf {tuple(leaf)!r}")
+                raise invalid_field(major, model, str(leaf[0]), "leaf", leaf)
     if meth in ("create", "write"):
         pos = 0 if meth == "create" else 1
         vals = margs[pos] if len(margs) > pos else kwargs.get("vals_list" if pos == 0 else "vals")
         for v in vals if isinstance(vals, list) else [vals]:
-            check(v)
+            check(v, meth)
     if meth in ("read", "search_read", "fields_get"):
         names = margs[1] if meth == "read" and len(margs) > 1 else kwargs.get("fields")
         if meth == "search_read" and len(margs) > 1:
@@ -239,7 +260,7 @@ def returns_all(action_create_returns: Callable[..., Any]) -> Callable[..., Any]
         moves = env.table("stock.move")
         for lid in sorted(env.s.referencing("stock.return.picking.line", "wizard_id", ids[0])):
             line = env.table("stock.return.picking.line")[lid]
-            move = moves.get(line.get("move_id"))
+            move = env.rec("stock.move", line.get("move_id"))
             if move is None or move.get("state") == "cancel":
                 continue
             returned = sum(
@@ -265,7 +286,7 @@ def wire_in(
         if fn is not None:
             outs.append(fn)
     if model in REMOVED_FIELDS:
-        fn = _removed_in(model, meth, margs, kwargs)
+        fn = _removed_in(major, model, meth, margs, kwargs)
         if fn is not None:
             outs.append(fn)
 

@@ -47,7 +47,8 @@ def _legacy_order(
 ) -> int:
     """The fixture's Shopify order as a legacy connector would have put it into Odoo."""
     tshirt, mug, ship = products
-    line = {"discount": 10.0, "tax_id": [[6, 0, [tax]]]}
+    taxes = gateway.client.adapter.sale_line_tax_field  # tax_id up to 18, tax_ids from 19
+    line = {"discount": 10.0, taxes: [[6, 0, [tax]]]}
     so = int(
         gateway.client.call(
             "sale.order",
@@ -69,7 +70,7 @@ def _legacy_order(
                                 "product_id": ship,
                                 "product_uom_qty": 1,
                                 "price_unit": 5.99,
-                                "tax_id": [[6, 0, []]],
+                                taxes: [[6, 0, []]],
                             },
                         ],
                     ],

@@ -38,7 +38,9 @@ def test_pricing_reads(
         "and date in the context, one id per call",
     )
     # one variant per template: the sandbox, which replays this transcript, has no attribute lines
-    world = build(gateway.client, unique, seed=46, live=odoo.live, n_templates=3, with_variants=False)
+    world = build(
+        gateway.client, unique, seed=46, live=odoo.live, n_templates=3, with_variants=False
+    )
     try:
         pl = world.pricelists[1]
         headers = gateway.pricelists_read(ids=[pl])

@@ -181,7 +181,13 @@ def _rule(kind: str, rng: random.Random, **target: Any) -> dict[str, Any]:
 
 
 def build(
-    client: Any, tag: str, seed: int, *, live: bool, n_templates: int = 8, with_variants: bool = True
+    client: Any,
+    tag: str,
+    seed: int,
+    *,
+    live: bool,
+    n_templates: int = 8,
+    with_variants: bool = True,
 ) -> World:
     """``with_variants=False``: one variant per template and no ``price_extra`` (no attributes)."""
     rng = random.Random(seed)
