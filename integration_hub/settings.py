@@ -290,7 +290,6 @@ HUB_TASK_ROUTES: dict[str, str] = {
     "catalog.*": "batch",
     "pricing.*": "odoo",
     "ops.*": "maintenance",
-    "pricing.*": "odoo",
     "channels.*": "channel_io",
     "mappings.*": "batch",
 }
