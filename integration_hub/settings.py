@@ -397,6 +397,7 @@ HUB_INVENTORY_PUBLISH_LEASE_SECONDS = env.int("HUB_INVENTORY_PUBLISH_LEASE_SECON
 HUB_INVENTORY_API_MAX_AGE_SECONDS = env.int("HUB_INVENTORY_API_MAX_AGE_SECONDS", default=60)
 # The price engine re-reads changed pricelist rules and product prices this often (apps.pricing).
 HUB_PRICES_POLL_SECONDS = env.int("HUB_PRICES_POLL_SECONDS", default=60)
+HUB_PRICES_POLL_OVERLAP_SECONDS = env.float("HUB_PRICES_POLL_OVERLAP_SECONDS", default=5.0)
 # Catalog publication (docs/catalog.md): seconds between polls of Odoo's product changes and the
 # overlap each re-reads; how long one channel's publication may hold its lock; the currency of
 # list prices published without a pricelist.

@@ -33,8 +33,10 @@ def _lock_key(channel_id: int) -> str:
 def publish_channel_run(
     *, channel_id: int, prices: bool = True, products: bool = True
 ) -> dict[str, Any]:
-    """One catalog publication of the channel at a time: products, prices, B2B price lists."""
+    """One catalog publication of the channel at a time: missing products created (when the
+    channel says so), products, prices, B2B price lists."""
     from .b2b import publish_b2b
+    from .creation import create_missing
     from .services import publish_prices, publish_products
 
     channel = Channel.objects.filter(pk=channel_id).first()
@@ -46,6 +48,8 @@ def publish_channel_run(
         raise LockContention(f"catalog publish of channel {channel.code} running", retry_after=5)
     out: dict[str, Any] = {}
     try:
+        if products and channel.products_enabled and channel.products_create_missing:
+            out["create"] = create_missing(channel).as_dict()
         if products and channel.products_enabled:
             out["products"] = publish_products(channel).as_dict()
         if prices and channel.prices_enabled:

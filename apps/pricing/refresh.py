@@ -9,16 +9,25 @@
   category tree, the currencies, the tracked partners' pricelists. Anything that changed moves
   ``PricingState.generation``; each process then rebuilds its in-memory catalog.
 
+The product cursors are re-read from ``HUB_PRICES_POLL_OVERLAP_SECONDS`` (default 5) before
+their watermark: Odoo's ``write_date`` has whole seconds over RPC and is stamped at transaction
+start. The first poll (no cursor yet) re-reads every cached product once, since a quote may have
+cached them (``ensure``) before any poll ran, and starts the cursors from what it read. (Before,
+such a first poll left the cursor empty, and every later poll skipped the products: a product
+moved into a rule's category kept its old price.)
+
 What is tracked: every cached pricelist and product, each channel's pricelist, the products
 bound on channels, and the Odoo companies of customer bindings on B2B channels.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +46,7 @@ from .models import (
 )
 
 PRODUCT_MODEL = "product.product"
+_FMT = "%Y-%m-%d %H:%M:%S"
 
 
 def state() -> PricingState:
@@ -47,6 +57,16 @@ def state() -> PricingState:
 def bump() -> None:
     state()
     PricingState.objects.filter(pk=1).update(generation=F("generation") + 1)
+
+
+def _minus(mark: str, seconds: float) -> str:
+    """A watermark moved ``seconds`` back (Odoo stamps ``write_date`` at transaction start, so a
+    long transaction commits rows "in the past")."""
+    try:
+        when = dt.datetime.strptime(mark[:19], _FMT)
+    except ValueError:
+        return mark
+    return (when - dt.timedelta(seconds=seconds)).strftime(_FMT)
 
 
 def _dec(value: Any) -> Decimal:
@@ -310,12 +330,19 @@ def refresh(gw: OdooGateway) -> dict[str, int]:
         known = set(CachedPriceProduct.objects.values_list("odoo_id", flat=True))
         reread = set(products - known)
         newest_p, newest_v = st.products_cursor, st.values_cursor
-        if st.products_cursor:
-            seen = gw.price_products_changed(ids=sorted(known), since=st.products_cursor)
+        overlap = float(getattr(settings, "HUB_PRICES_POLL_OVERLAP_SECONDS", 5))
+        if not st.products_cursor:
+            # The first poll: products a quote cached before it (``ensure``) may have changed
+            # since; re-read them all once, and start the cursors at what they hold.
+            reread |= known
+        else:
+            seen = gw.price_products_changed(
+                ids=sorted(known), since=_minus(st.products_cursor, overlap)
+            )
             reread |= set(seen)
             newest_p = max([newest_p, *seen.values()])
         if st.values_cursor:
-            templates = gw.template_values_changed(since=st.values_cursor)
+            templates = gw.template_values_changed(since=_minus(st.values_cursor, overlap))
             if templates:
                 reread |= set(
                     CachedPriceProduct.objects.filter(tmpl_id__in=list(templates)).values_list(
@@ -331,7 +358,7 @@ def refresh(gw: OdooGateway) -> dict[str, int]:
             currencies = {r["currency_id"] for r in rows} | {r["cost_currency_id"] for r in rows}
             _ensure_currencies(gw, [c for c in currencies if c])
             newest_p = max([newest_p, *(r["write_date"] for r in rows)])
-        # The first poll starts the attribute values' cursor at Odoo's newest product write.
+        # The first poll starts the attribute values' cursor at the newest product write read.
         PricingState.objects.filter(pk=1).update(
             products_cursor=newest_p[:19], values_cursor=(newest_v or newest_p)[:19]
         )

@@ -11,6 +11,7 @@ BigCommerce (LIFECYCLE §4.3):
   → 413 "The maximum items allowed in the array is 50"; an unknown id or a negative price →
   422 with ``batch_errors`` and nothing applied.
 - ``PUT v3/catalog/products`` ``[{id, name, description}]``: more than 10 → 413.
+- ``POST v3/catalog/products`` (a new product with its variants): catalog_create.py.
 - ``GET v3/catalog/variants?id:in=`` (with ``product_id`` in each row).
 - ``POST v3/catalog/products/<id>/images`` ``{image_url, is_thumbnail}``.
 - Price lists: ``POST v3/pricelists``, ``POST v3/pricelists/assignments`` (≤ 25),
@@ -28,6 +29,7 @@ import time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from . import catalog_create
 from .base import Request, Response, int_or_none
 
 if TYPE_CHECKING:
@@ -153,6 +155,8 @@ def bc_v3(bc: BigCommerce, req: Request, parts: list[str], body: Any) -> Respons
                 if i.variant_id in ids
             ]
         return bc._page(req, rows, "GET v3/catalog/variants")
+    if parts == ["catalog", "products"] and m == "POST":
+        return _op(catalog_create.bc_create_product(bc, body), "POST v3/catalog/products")
     if parts == ["catalog", "products"] and m == "PUT":
         return _op(_products_put(bc, body), "PUT v3/catalog/products")
     if (

@@ -9,6 +9,8 @@
   mutation cost (10) come from the GraphQL layer in shopify.py.
 - ``productUpdate(product: {id, title, descriptionHtml}, media: [{originalSource,
   mediaContentType}])``: media are appended as image URLs (never fetched).
+- ``productSet(synchronous, input: {title, descriptionHtml, productOptions, variants})``: a
+  new product with its variants (catalog_create.py).
 - ``catalogCreate(input: {title, status, context: {companyLocationIds}})``,
   ``priceListCreate(input: {name, currency, parent, catalogId})``,
   ``priceListFixedPricesAdd(priceListId, prices: [{variantId, price {amount, currencyCode}}])``
@@ -27,6 +29,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from . import catalog_create
 from . import graphql as gql
 
 if TYPE_CHECKING:
@@ -71,11 +74,13 @@ MUTATIONS = {
     "priceListCreate": "PriceListCreatePayload",
     "priceListFixedPricesAdd": "PriceListFixedPricesAddPayload",
     "quantityPricingByVariantUpdate": "QuantityPricingByVariantUpdatePayload",
+    "productSet": "ProductSetPayload",
 }
 
 
 def install(schema: gql.Schema) -> None:
     schema.update(SCHEMA_ADDITIONS)
+    schema.update(catalog_create.SHOPIFY_SCHEMA)
     schema["Mutation"].update(MUTATIONS)
     schema["ProductVariant"].setdefault("compareAtPrice", S)
 
@@ -104,6 +109,8 @@ def root(shop: Shopify, name: str, args: dict[str, Any]) -> Any:
     """The value of a catalog mutation, or UNHANDLED for any other root field."""
     if name == "productVariantsBulkUpdate":
         return _variants_update(shop, args)
+    if name == "productSet":
+        return catalog_create.shopify_product_set(shop, args)
     if name == "productUpdate":
         return _product_update(shop, args.get("product") or args.get("input") or {}, args)
     if name == "catalogCreate":

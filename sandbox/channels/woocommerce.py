@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from . import catalog_standin, sender
+from . import catalog_create, catalog_standin, sender
 from .base import Request, Response, int_or_none, iso_naive
 from .ratelimit import RequestsPerSecond
 from .store import Item, Store
@@ -279,6 +279,8 @@ class WooCommerce:
         body = body if isinstance(body, dict) else {}
         if parts == ["products"] and m == "GET":
             return self._with_op(self._list_products(req), "GET products")
+        if parts == ["products"] and m == "POST":
+            return self._with_op(catalog_create.woo_create_product(self, body), "POST products")
         if parts == ["products", "batch"] and m in ("POST", "PUT", "PATCH"):
             return self._with_op(self._batch(body, None), "POST products/batch")
         if len(parts) == 2 and parts[0] == "products" and parts[1].isdigit():
@@ -367,7 +369,9 @@ class WooCommerce:
             "slug": re.sub(r"[^a-z0-9]+", "-", product.name.lower()).strip("-"),
             "type": "variable" if variable else "simple",
             "status": "publish",
-            "sku": "" if variable or first is None else first.sku,
+            "sku": catalog_create.woo_parent_sku(st, product.id)
+            if variable or first is None
+            else first.sku,
             "price": "" if first is None else first.price,
             "regular_price": "" if variable or first is None else first.price,
             "parent_id": 0,
@@ -593,7 +597,7 @@ class WooCommerce:
                 out["create"] = []
                 for row in ops["create"] or []:
                     sku = str((row or {}).get("sku") or "")
-                    if not sku or sku in st.items:
+                    if not sku or catalog_create.woo_sku_taken(st, sku):
                         out["create"].append(
                             {
                                 "id": 0,
@@ -618,6 +622,14 @@ class WooCommerce:
                             }
                         ]
                     )
+                    # The catalog fields of a new product or variation (the hub's creation).
+                    if row.get("regular_price") is not None:
+                        created.price = str(row["regular_price"])
+                    catalog_standin.woo_item(
+                        st, created, {k: v for k, v in row.items() if k != "sku"}
+                    )
+                    if parent is None and row.get("description") is not None:
+                        st.products[created.product_id].description = str(row["description"])
                     out["create"].append(
                         self._variation_json(created)
                         if parent is not None

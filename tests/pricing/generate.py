@@ -10,7 +10,8 @@ crosses them with quantities and moments.
 
 A real Odoo makes variants from attribute lines (``product.attribute`` with values, a template
 with ``attribute_line_ids``, then ``price_extra`` written on ``product.template.attribute.value``);
-the sandbox takes the variants and their values directly.
+the sandbox takes the variants and their values directly. Products are written with the client's
+version adapter (``storable_vals``), so the same world builds on 17, 18 and 19.
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def build(
         vals = {
             "list_price": _money(rng, 5, 200),
             "categ_id": world.categories[categ],
-            "detailed_type": "consu",
+            # the version's product type fields (17: detailed_type; 18+: type and is_storable)
+            **client.adapter.product_storable_vals(),
             "taxes_id": [[6, 0, []]],
         }
         tmpl, variants = _template(client, live, f"PRC {tag} T{n}", vals, extras)

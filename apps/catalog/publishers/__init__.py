@@ -71,7 +71,34 @@ class Outcome:
     sku: str
     ok: bool
     error: str = ""
-    external_id: str = ""  # for created variants: the channel's new id
+    external_id: str = ""  # for created (or found) variants: the channel's id
+    created: bool = False  # made by this call (not found on the channel)
+
+
+def product_options(product: NewProduct) -> list[tuple[str, list[str]]]:
+    """The product's options in the order of its variants: [("Size", ["S", "M"]), ...]."""
+    out: dict[str, list[str]] = {}
+    for v in product.variants:
+        for name, value in v.options:
+            values = out.setdefault(name, [])
+            if value not in values:
+                values.append(value)
+    return list(out.items())
+
+
+def found_outcomes(code: str, product: NewProduct, found: dict[str, str]) -> list[Outcome]:
+    """A product some of whose SKUs the channel already has: those are bound as they are; the
+    others are refused (adding variants to an existing product is not done)."""
+    return [
+        Outcome(v.sku, True, external_id=found[v.sku])
+        if v.sku in found
+        else Outcome(
+            v.sku,
+            False,
+            f"{code} has {product.name} without the variant {v.sku}: add it there, then bind it",
+        )
+        for v in product.variants
+    ]
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,10 @@ class CatalogPublisher(abc.ABC):
         """Set each product's main image from its URL."""
 
     def create_products(self, products: Sequence[NewProduct]) -> list[Outcome]:
+        """Create each product with its variants, unless the channel already has its SKUs: they
+        are looked up by SKU first, so a retry after a lost answer finds what the first attempt
+        made instead of making it twice. One Outcome per variant, with the channel's id of the
+        variant when it was found or created (``created`` tells which)."""
         raise PermanentError(
             f"creating products is not supported on {type(self).__name__}",
         )

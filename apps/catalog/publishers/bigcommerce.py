@@ -8,6 +8,10 @@
   carries each product's ``name`` and ``description``. The variant -> product map is read once
   (``GET v3/catalog/variants?id:in=``, 250 per call) and cached for the account.
 - Images: ``POST v3/catalog/products/<id>/images {image_url, is_thumbnail}``.
+- Creation (products missing on the channel): ``POST v3/catalog/products`` with its
+  ``variants`` (``sku``, ``price``, ``weight``, ``upc``, ``option_values``), one product per
+  call, after looking the SKUs up (``GET v3/catalog/variants?sku:in=``, 50 per call):
+  BigCommerce refuses a duplicate name or SKU (409), so a blind retry would only fail.
 - B2B: a price list per account (``POST v3/pricelists``), assigned to the account's customer
   group (``POST v3/pricelists/assignments``), and its records upserted with ``PUT
   v3/pricelists/<id>/records``: at most 1,000 records per call and at most 2 such calls at
@@ -22,7 +26,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from apps.core.errors import PermanentError
+from apps.core.errors import ConfigurationError, PermanentError
 from apps.inventory.publishers.base import chunks
 from apps.inventory.publishers.bigcommerce import BigCommercePublisher
 
@@ -31,9 +35,11 @@ from . import (
     B2BResult,
     CatalogPublisher,
     ImageTarget,
+    NewProduct,
     Outcome,
     PriceTarget,
     VariantContent,
+    found_outcomes,
 )
 
 VARIANT_BATCH = 50
@@ -235,3 +241,81 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                 continue
             result.outcomes.extend(Outcome(p.sku, True) for p in part)
         return result
+
+    # -- creation -------------------------------------------------------------------------------
+    def find_skus(self, skus: Sequence[str]) -> dict[str, str]:
+        """SKU -> variant id of the variants the store already has (their products cached)."""
+        found: dict[str, str] = {}
+        products: dict[str, str] = {}
+        for part in chunks(sorted({s for s in skus if s and "," not in s}), VARIANT_BATCH):
+            resp = self.send(
+                "GET",
+                f"{self.base}/v3/catalog/variants",
+                params={"sku:in": ",".join(part), "limit": LOOKUP_PAGE},
+                headers=self.headers,
+            )
+            for row in resp.json().get("data") or []:
+                sku = str(row.get("sku") or "")
+                if sku in part and sku not in found:
+                    found[sku] = str(row["id"])
+                    products[found[sku]] = str(row["product_id"])
+        self.remember("product", products)
+        return found
+
+    @staticmethod
+    def _create_body(p: NewProduct) -> dict[str, Any]:
+        first = p.variants[0]
+        body: dict[str, Any] = {
+            "name": p.name,
+            "type": "physical",
+            "description": p.description,
+            "weight": float(first.weight),
+            "price": _num(first.price),
+        }
+        if len(p.variants) == 1 and not first.options:
+            body.update(sku=first.sku, upc=first.barcode)
+            return body
+        body["variants"] = [
+            {
+                "sku": v.sku,
+                "price": _num(v.price),
+                "weight": float(v.weight),
+                "upc": v.barcode,
+                "option_values": [
+                    {"option_display_name": a, "label": val}
+                    for a, val in (v.options or (("Option", v.sku),))
+                ],
+            }
+            for v in p.variants
+        ]
+        return body
+
+    def create_products(self, products: Sequence[NewProduct]) -> list[Outcome]:
+        found = self.find_skus([v.sku for p in products for v in p.variants])
+        out: list[Outcome] = []
+        for p in products:
+            skus = [v.sku for v in p.variants]
+            if any(s in found for s in skus):
+                out.extend(found_outcomes(self.channel.code, p, found))
+                continue
+            try:
+                answer = self._json(
+                    "POST", "v3/catalog/products?include=variants", self._create_body(p)
+                )
+            except PermanentError as exc:
+                if isinstance(exc, ConfigurationError):
+                    raise
+                out.extend(
+                    Outcome(s, False, f"BigCommerce refused {p.name}: {exc.message}") for s in skus
+                )
+                continue
+            data = answer.get("data") or {}
+            by_sku = {str(v.get("sku") or ""): str(v["id"]) for v in data.get("variants") or []}
+            self.remember("product", {vid: str(data.get("id")) for vid in by_sku.values()})
+            out.extend(
+                Outcome(s, True, external_id=by_sku[s], created=True)
+                if s in by_sku
+                else Outcome(s, False, f"BigCommerce's new product has no variant {s}")
+                for s in skus
+            )
+        return out

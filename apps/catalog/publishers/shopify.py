@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from apps.core.errors import PermanentError
+from apps.core.errors import ConfigurationError, PermanentError
 from apps.inventory.publishers.base import chunks
 from apps.inventory.publishers.shopify import MUTATION_COST, ShopifyPublisher, _gid
 
@@ -34,9 +34,12 @@ from . import (
     B2BResult,
     CatalogPublisher,
     ImageTarget,
+    NewProduct,
     Outcome,
     PriceTarget,
     VariantContent,
+    found_outcomes,
+    product_options,
 )
 
 BATCH = 250  # GraphQL input arrays hold at most 250 items
@@ -66,6 +69,23 @@ mutation HubProductUpdate($product: ProductUpdateInput!, $media: [CreateMediaInp
   }
 }
 """
+
+SKU_QUERY = """
+query HubVariantsBySku($query: String!) {
+  productVariants(first: 100, query: $query) { nodes { legacyResourceId sku product { id } } }
+}
+"""
+SKU_PAGE = 50  # SKUs per lookup query (each may match more than one variant)
+
+PRODUCT_SET = """
+mutation HubProductSet($input: ProductSetInput!) {
+  productSet(synchronous: true, input: $input) {
+    product { id variants(first: 250) { nodes { legacyResourceId sku } } }
+    userErrors { field message code }
+  }
+}
+"""
+DEFAULT_OPTION = ("Title", "Default Title")  # a product without options (Shopify's own)
 
 CATALOG_CREATE = """
 mutation HubCatalogCreate($input: CatalogCreateInput!) {
@@ -382,3 +402,98 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
             else Outcome(p.sku, True)
             for n, p in enumerate(part)
         ]
+
+    # -- creation -------------------------------------------------------------------------------
+    def find_skus(self, skus: Sequence[str]) -> dict[str, str]:
+        """SKU -> variant legacy id of the variants the shop already has (50 SKUs per
+        ``productVariants(query: "sku:A OR sku:B ...")``); their products are cached too."""
+        found: dict[str, str] = {}
+        products: dict[str, str] = {}
+        wanted = sorted({s for s in skus if s and '"' not in s})
+        for part in chunks(wanted, SKU_PAGE):
+            query = " OR ".join(f'sku:"{s}"' for s in part)
+            data = self.graphql(SKU_QUERY, {"query": query}, cost=2 * 100 + 2)
+            for node in (data.get("productVariants") or {}).get("nodes") or []:
+                sku = str(node.get("sku") or "")
+                if sku in part and sku not in found:
+                    found[sku] = str(node["legacyResourceId"])
+                    products[found[sku]] = str((node.get("product") or {}).get("id") or "")
+        self.remember("product", {k: v for k, v in products.items() if v})
+        return found
+
+    @staticmethod
+    def _set_input(product: NewProduct) -> dict[str, Any]:
+        options = product_options(product)
+        plain = not options
+        if plain and len(product.variants) > 1:
+            options = [("Title", [v.sku for v in product.variants])]
+        elif plain:
+            options = [(DEFAULT_OPTION[0], [DEFAULT_OPTION[1]])]
+        variants = []
+        for v in product.variants:
+            chosen = v.options or ((("Title", v.sku),) if len(product.variants) > 1 else ())
+            variants.append(
+                {
+                    "optionValues": [
+                        {"optionName": a, "name": val} for a, val in (chosen or (DEFAULT_OPTION,))
+                    ],
+                    "price": str(v.price),
+                    "barcode": v.barcode or None,
+                    "inventoryItem": {
+                        "sku": v.sku,
+                        "measurement": {"weight": {"unit": "KILOGRAMS", "value": float(v.weight)}},
+                    },
+                }
+            )
+        return {
+            "title": product.name,
+            "descriptionHtml": html.escape(product.description).replace("\n", "<br>"),
+            "productOptions": [
+                {"name": name, "values": [{"name": val} for val in values]}
+                for name, values in options
+            ],
+            "variants": variants,
+        }
+
+    def create_products(self, products: Sequence[NewProduct]) -> list[Outcome]:
+        """``productSet(synchronous: true)``: one product with all its variants per call, after
+        looking the SKUs up (Shopify keeps no SKU unique: a blind retry makes a second one)."""
+        found = self.find_skus([v.sku for p in products for v in p.variants])
+        out: list[Outcome] = []
+        for p in products:
+            skus = [v.sku for v in p.variants]
+            if any(s in found for s in skus):
+                out.extend(found_outcomes(self.channel.code, p, found))
+                continue
+            if len(skus) > BATCH:
+                out.extend(
+                    Outcome(s, False, f"{p.name}: more than {BATCH} variants in one product")
+                    for s in skus
+                )
+                continue
+            try:
+                data = self.graphql(PRODUCT_SET, {"input": self._set_input(p)}, cost=MUTATION_COST)
+            except PermanentError as exc:
+                if isinstance(exc, ConfigurationError):
+                    raise
+                out.extend(Outcome(s, False, f"Shopify refused {p.name}: {exc}") for s in skus)
+                continue
+            result = data.get("productSet") or {}
+            errors = result.get("userErrors") or []
+            made = result.get("product") or {}
+            if errors or not made:
+                text = _messages(errors) or "no product in the answer"
+                out.extend(Outcome(s, False, f"Shopify refused {p.name}: {text}") for s in skus)
+                continue
+            by_sku = {
+                str(n.get("sku") or ""): str(n["legacyResourceId"])
+                for n in (made.get("variants") or {}).get("nodes") or []
+            }
+            self.remember("product", {vid: str(made["id"]) for vid in by_sku.values()})
+            out.extend(
+                Outcome(s, True, external_id=by_sku[s], created=True)
+                if s in by_sku
+                else Outcome(s, False, f"Shopify's new product {made['id']} has no variant {s}")
+                for s in skus
+            )
+        return out

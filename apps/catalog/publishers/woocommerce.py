@@ -8,6 +8,13 @@ products ``name``, ``description``, ``sku``, ``weight`` (a string, the store's w
 the hub sends kilograms), ``global_unique_id`` (the barcode field of WooCommerce 9.2+;
 older stores ignore it) and, on variations, ``attributes: [{name, option}]``. A variable
 product's own name, description and image go to its parent through ``products/batch``.
+
+Creation (products missing on the channel): simple products through ``products/batch
+{create}`` (100 per call); a variable product through ``POST products`` (``type: variable``,
+its ``attributes`` with ``variation: true``, the SKU ``odoo-template-<template id>``), then its
+variations through ``products/<id>/variations/batch {create}``. SKUs are looked up first
+(``GET products?sku=A,B``, the parents' SKUs among them; a found parent's variations are listed),
+so a retry after a lost answer completes what the first attempt made.
 """
 
 from __future__ import annotations
@@ -15,11 +22,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from apps.core.errors import ConfigurationError, PermanentError
 from apps.inventory.publishers import StockTarget
 from apps.inventory.publishers.base import chunks
 from apps.inventory.publishers.woocommerce import BATCH, SIMPLE, WooCommercePublisher
 
-from . import CatalogPublisher, ImageTarget, Outcome, PriceTarget, VariantContent
+from . import (
+    CatalogPublisher,
+    ImageTarget,
+    NewProduct,
+    Outcome,
+    PriceTarget,
+    VariantContent,
+    product_options,
+)
+
+# A variable product created by the hub carries this SKU (its variations carry Odoo's): the
+# parent is found again by it when the answer of its creation was lost.
+PARENT_SKU = "odoo-template-{}"
+SKU_PAGE = 50
 
 
 def _weight(value: Any) -> str:
@@ -144,3 +165,128 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
             owner[product] = img
         failed = self._parents_update(bodies)
         return [Outcome(img.sku, p not in failed, failed.get(p, "")) for p, img in owner.items()]
+
+    # -- creation -------------------------------------------------------------------------------
+    def _products_by_sku(self, skus: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(sorted({s for s in skus if s and "," not in s}), SKU_PAGE):
+            rows = self.send(
+                "GET", f"{self.base}/products", params={"sku": ",".join(part), "per_page": 100}
+            ).json()
+            for row in rows if isinstance(rows, list) else []:
+                if row.get("sku") in part:
+                    found[str(row["sku"])] = row
+        return found
+
+    def _variations(self, parent: str) -> dict[str, str]:
+        """SKU -> variation id of a variable product's variations."""
+        out: dict[str, str] = {}
+        for page in range(1, 100):
+            rows = self.send(
+                "GET",
+                f"{self.base}/products/{parent}/variations",
+                params={"per_page": 100, "page": page},
+            ).json()
+            rows = rows if isinstance(rows, list) else []
+            out.update({str(r.get("sku")): str(r["id"]) for r in rows if r.get("sku")})
+            if len(rows) < 100:
+                break
+        return out
+
+    @staticmethod
+    def _body(c: VariantContent) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "sku": c.sku,
+            "regular_price": str(c.price),
+            "weight": _weight(c.weight),
+            "global_unique_id": c.barcode,
+        }
+        if c.options:
+            body["attributes"] = [{"name": a, "option": v} for a, v in c.options]
+        return body
+
+    def _create_batch(self, url: str, rows: Sequence[VariantContent], extra: Any) -> list[Outcome]:
+        out: list[Outcome] = []
+        for part in chunks(list(rows), BATCH):
+            body = {"create": [{**self._body(c), **extra(c)} for c in part]}
+            answer = self.send("POST", url, json=body).json()
+            results = answer.get("create") if isinstance(answer, dict) else None
+            results = results if isinstance(results, list) else []
+            for n, c in enumerate(part):
+                row = results[n] if n < len(results) and isinstance(results[n], dict) else {}
+                error = row.get("error") if row else {"message": "no result"}
+                if error or not row.get("id"):
+                    text = f"{(error or {}).get('code', '')} {(error or {}).get('message', '')}"
+                    out.append(Outcome(c.sku, False, f"WooCommerce refused {c.sku}: {text}"))
+                else:
+                    out.append(Outcome(c.sku, True, external_id=str(row["id"]), created=True))
+        return out
+
+    def create_products(self, products: Sequence[NewProduct]) -> list[Outcome]:
+        simple = [p for p in products if len(p.variants) == 1 and not p.variants[0].options]
+        variable = [p for p in products if p not in simple]
+        found = self._products_by_sku(
+            [p.variants[0].sku for p in simple]
+            + [PARENT_SKU.format(p.template_id) for p in variable]
+        )
+        out: list[Outcome] = []
+        todo: list[NewProduct] = []
+        for p in simple:
+            row = found.get(p.variants[0].sku)
+            if row is not None:
+                out.append(Outcome(p.variants[0].sku, True, external_id=str(row["id"])))
+                self.remember("parent", {str(row["id"]): SIMPLE})
+            else:
+                todo.append(p)
+        by_sku = {p.variants[0].sku: p for p in todo}
+        made = self._create_batch(
+            f"{self.base}/products/batch",
+            [p.variants[0] for p in todo],
+            lambda c: {
+                "name": by_sku[c.sku].name,
+                "type": "simple",
+                "description": by_sku[c.sku].description,
+            },
+        )
+        self.remember("parent", {o.external_id: SIMPLE for o in made if o.ok})
+        out.extend(made)
+        for p in variable:
+            try:
+                out.extend(self._create_variable(p, found.get(PARENT_SKU.format(p.template_id))))
+            except PermanentError as exc:
+                if isinstance(exc, ConfigurationError):
+                    raise
+                out.extend(
+                    Outcome(v.sku, False, f"WooCommerce refused {p.name}: {exc}")
+                    for v in p.variants
+                )
+        return out
+
+    def _create_variable(self, p: NewProduct, parent: dict[str, Any] | None) -> list[Outcome]:
+        if parent is None:
+            parent = self.send(
+                "POST",
+                f"{self.base}/products",
+                json={
+                    "name": p.name,
+                    "type": "variable",
+                    "sku": PARENT_SKU.format(p.template_id),
+                    "description": p.description,
+                    "attributes": [
+                        {"name": name, "options": values, "variation": True, "visible": True}
+                        for name, values in product_options(p)
+                    ],
+                },
+            ).json()
+            existing: dict[str, str] = {}
+        else:
+            existing = self._variations(str(parent["id"]))
+        pid = str(parent["id"])
+        found = {v.sku: existing[v.sku] for v in p.variants if v.sku in existing}
+        out = [Outcome(sku, True, external_id=vid) for sku, vid in found.items()]
+        missing = [v for v in p.variants if v.sku not in found]
+        made = self._create_batch(
+            f"{self.base}/products/{pid}/variations/batch", missing, lambda c: {}
+        )
+        self.remember("parent", {o.external_id: pid for o in [*out, *made] if o.ok})
+        return out + made

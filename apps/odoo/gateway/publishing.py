@@ -1,7 +1,8 @@
 """Publishing: what the catalog publication (apps.catalog) reads from Odoo.
 
 Odoo calls: product.template: search_read, read (``bin_size`` for image sizes, then the image
-itself only for the templates whose size changed); product.product: search_read, read;
+itself only for the templates whose size changed); product.product: search_read (changes; the
+saleable variants with a SKU, for products missing on a channel), read;
 product.template.attribute.value: search_read, read; res.partner: read
 (``property_product_pricelist``); product.pricelist.item: search_read (the break quantities).
 
@@ -166,6 +167,34 @@ class PublishingGateway(GatewayBase):
                     write_date=_second(row.get("write_date") or ""),
                 )
         return out
+
+    def catalog_sellable_skus(self, *, page: int = 20000) -> dict[int, tuple[str, int]]:
+        """id -> (SKU, template id) of every active, saleable good (no service or combo) with a
+        SKU: what a channel may be missing (products the hub may create). One ``search_read``
+        per ``page`` rows."""
+        out: dict[int, tuple[str, int]] = {}
+        last = 0
+        while True:
+            rows = self.client.call(
+                "product.product",
+                "search_read",
+                [
+                    [
+                        ["id", ">", last],
+                        ["default_code", "!=", False],
+                        ["sale_ok", "=", True],
+                        ["type", "not in", ["service", "combo"]],
+                    ]
+                ],
+                {"fields": ["default_code", "product_tmpl_id"], "order": "id", "limit": page},
+            )
+            for row in rows:
+                code = str(falsy_none(row.get("default_code")) or "").strip()
+                if code:
+                    out[int(row["id"])] = (code, m2o_id(row.get("product_tmpl_id")) or 0)
+            if len(rows) < page:
+                return out
+            last = int(rows[-1]["id"])
 
     def catalog_attribute_values(self, *, ptav_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         """template attribute value id -> (attribute name, value name), e.g. ("Size", "M")."""

@@ -1,6 +1,7 @@
 """``manage.py catalog``: publish a channel's catalog and prices, poll Odoo, B2B price lists.
 
 catalog publish --channel CODE [--prices-only] [--dry-run] [--force] [--no-images]
+catalog missing --channel CODE      (Odoo's saleable SKUs the channel has no binding for)
 catalog poll
 catalog b2b add --channel CODE --partner ID --target GID_OR_GROUP
 catalog b2b list [--channel CODE]
@@ -27,6 +28,10 @@ class Command(BaseCommand):
         pub.add_argument("--dry-run", action="store_true", help="print what would be sent")
         pub.add_argument("--force", action="store_true", help="send everything, changed or not")
         pub.add_argument("--no-images", action="store_true")
+        miss = sub.add_parser(
+            "missing", help="list Odoo's saleable SKUs that have no binding on the channel"
+        )
+        miss.add_argument("--channel", required=True)
         sub.add_parser("poll", help="read Odoo catalog changes now and mark bound variants")
         b2b = sub.add_parser("b2b", help="B2B price lists")
         b2b_sub = b2b.add_subparsers(dest="b2b_action", required=True)
@@ -52,6 +57,9 @@ class Command(BaseCommand):
             self._b2b(opts)
             return
         channel = self._channel(opts["channel"])
+        if action == "missing":
+            self._missing(channel)
+            return
         try:
             self._publish(channel, opts)
         except HubError as exc:
@@ -68,7 +76,11 @@ class Command(BaseCommand):
         from apps.catalog.services import publish_prices, publish_products
 
         dry, force = bool(opts["dry_run"]), bool(opts["force"])
-        results = {}
+        results: dict[str, Any] = {}
+        if not opts["prices_only"] and channel.products_create_missing:
+            from apps.catalog.creation import create_missing
+
+            results["create"] = create_missing(channel, dry_run=dry)
         if not opts["prices_only"]:
             results["products"] = publish_products(
                 channel, force=force, dry_run=dry, images=not opts["no_images"]
@@ -88,6 +100,18 @@ class Command(BaseCommand):
             failed += summary.failed
         if failed:
             raise CommandError(f"{failed} refused; see the inbox")
+
+    def _missing(self, channel: Channel) -> None:
+        from apps.catalog.creation import unbound_variants
+
+        found = unbound_variants(channel)
+        for pid, (sku, tmpl) in sorted(found.items(), key=lambda kv: kv[1][0]):
+            self.stdout.write(f"{sku}\tproduct {pid}\ttemplate {tmpl}")
+        state = "on" if channel.products_create_missing else "off"
+        self.stdout.write(
+            f"{len(found)} Odoo SKUs without a binding on {channel.code} "
+            f"(products_create_missing {state})"
+        )
 
     def _b2b(self, opts: dict[str, Any]) -> None:
         from apps.catalog.models import B2BPriceList
