@@ -61,6 +61,16 @@ class VersionAdapter:
     # account.move: the payment whose journal entry it is ("payment_id" up to 17,
     # "origin_payment_id" from 18; account.move.line keeps "payment_id").
     move_payment_field: str
+    # res.partner: the fields read for a partner's pricelist, the first one set wins. Up to 18
+    # ``property_product_pricelist`` answers it (the partner's own, else its country group's,
+    # else the first active pricelist; 18 computes it from the company-dependent
+    # ``specific_property_product_pricelist`` that a write of it fills). 19 computes nothing
+    # while the "Pricelists" setting (product.group_product_pricelist) is off, so the
+    # partner's own is read from ``specific_property_product_pricelist`` then (verified live).
+    partner_pricelist_fields: tuple[str, ...]
+    # res.partner: "mobile" up to 18; 19 removed the field (one "phone" per partner): read and
+    # cleared where the version has it.
+    partner_mobile_fields: tuple[str, ...]
 
     def product_storable_vals(self) -> dict[str, Any]:
         return dict(self.storable_vals)
@@ -96,6 +106,14 @@ class VersionAdapter:
     def sale_line_fields(self, keys: Iterable[str]) -> list[str]:
         return [self.sale_line_field(k) for k in keys]
 
+    def partner_pricelist(self, row: dict[str, Any]) -> Any:
+        """The pricelist many2one of a res.partner row read with ``partner_pricelist_fields``
+        (``[id, name]``), False when Odoo reports none."""
+        for field in self.partner_pricelist_fields:
+            if row.get(field):
+                return row[field]
+        return False
+
     def sale_line_canonical(self, row: dict[str, Any]) -> dict[str, Any]:
         """A sale.order.line row read with ``sale_line_fields`` under the canonical keys."""
         out = dict(row)
@@ -128,6 +146,8 @@ ODOO_16 = VersionAdapter(
     clearing_account_company_field="account_journal_payment_debit_account_id",
     clearing_account_xmlid=None,
     move_payment_field="payment_id",
+    partner_pricelist_fields=("property_product_pricelist",),
+    partner_mobile_fields=("mobile",),
 )
 
 # Verified against transcripts 02, 03, 06, 06b and 07 (create_returns, not action_create_returns).
@@ -150,6 +170,8 @@ ODOO_17 = VersionAdapter(
     clearing_account_company_field="account_journal_payment_debit_account_id",
     clearing_account_xmlid=None,
     move_payment_field="payment_id",
+    partner_pricelist_fields=("property_product_pricelist",),
+    partner_mobile_fields=("mobile",),
 )
 
 # 18: detailed_type is gone; type is consu/service/combo and storable is the is_storable boolean.
@@ -174,6 +196,8 @@ ODOO_18 = VersionAdapter(
     clearing_account_company_field=None,
     clearing_account_xmlid="account.{company}_account_journal_payment_debit_account_id",
     move_payment_field="origin_payment_id",
+    partner_pricelist_fields=("property_product_pricelist",),
+    partner_mobile_fields=("mobile",),
 )
 
 # 19: 18's model, with the renames below (verified live, docs/odoo.md).
@@ -198,6 +222,8 @@ ODOO_19 = VersionAdapter(
     clearing_account_company_field=None,
     clearing_account_xmlid="account.{company}_account_journal_payment_debit_account_id",
     move_payment_field="origin_payment_id",
+    partner_pricelist_fields=("property_product_pricelist", "specific_property_product_pricelist"),
+    partner_mobile_fields=(),
 )
 
 ADAPTERS: dict[int, VersionAdapter] = {16: ODOO_16, 17: ODOO_17, 18: ODOO_18, 19: ODOO_19}

@@ -15,6 +15,11 @@ read from the real 18.0 and 19.0 servers (tests/data/odoo/transcripts/18 and 19)
   ``group_ids`` and added ``cache``.
 - ``stock.return.picking``: ``action_create_returns`` answers a form action whose context is the
   call's own; ``action_create_returns_all`` sets every line to what is left to return first.
+- ``res.partner``'s pricelist: 18 stores the partner's own in the company-dependent
+  ``specific_property_product_pricelist`` (the store's ``property_product_pricelist``; writing
+  either sets it) and computes ``property_product_pricelist`` from it; 19 computes none while
+  the "Pricelists" setting is off, as on a new database (``false`` for every partner). 19 also
+  removed ``res.partner.mobile``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ REMOVED_FIELDS: dict[str, set[str]] = {
         "account_journal_payment_credit_account_id",
     },
 }
+# the same, removed by 19
+REMOVED_FIELDS_19: dict[str, set[str]] = {"res.partner": {"mobile"}}
 # The customer-invoices action as create_invoices answers it, per version (ids of the real
 # demo databases; only the keys are compared by the replays).
 INVOICE_ACTION_XMLID = "account.action_move_out_invoice_type"
@@ -156,10 +163,19 @@ def _payment_in(env: Env, meth: str, margs: list[Any], kwargs: dict[str, Any]) -
 
 
 # -- fields 18 removed ----------------------------------------------------------------------------
+def removed_fields(major: int) -> dict[str, set[str]]:
+    """model -> the fields version ``major`` (18+) no longer has."""
+    out = {m: set(f) for m, f in REMOVED_FIELDS.items()}
+    if major >= 19:
+        for model, fields in REMOVED_FIELDS_19.items():
+            out.setdefault(model, set()).update(fields)
+    return out
+
+
 def _removed_in(
     major: int, model: str, meth: str, margs: list[Any], kwargs: dict[str, Any]
 ) -> WireOut | None:
-    gone = REMOVED_FIELDS[model]
+    gone = removed_fields(major)[model]
 
     def check(names: Any, where: str = "read") -> None:
         for name in names if isinstance(names, (list, tuple, dict)) else []:
@@ -180,9 +196,8 @@ def _removed_in(
         names = margs[1] if meth == "read" and len(margs) > 1 else kwargs.get("fields")
         if meth == "search_read" and len(margs) > 1:
             names = margs[1]
-        if meth == "fields_get":
-            names = margs[0] if margs else kwargs.get("allfields")
-        check(names)
+        if meth != "fields_get":  # fields_get leaves a field it lacks out (read from 18, 19)
+            check(names)
 
         def drop(result: Any) -> Any:
             rows = result if isinstance(result, list) else [result]
@@ -194,6 +209,76 @@ def _removed_in(
 
         return drop
     return None
+
+
+# -- res.partner's pricelist ---------------------------------------------------------------------
+PARTNER = "res.partner"
+OWN_PRICELIST = "specific_property_product_pricelist"
+PRICELIST = "property_product_pricelist"  # the store's field: the partner's own pricelist
+
+
+def _partner_vals(vals: Any) -> Any:
+    if not isinstance(vals, dict) or OWN_PRICELIST not in vals:
+        return vals
+    out = {k: v for k, v in vals.items() if k != OWN_PRICELIST}
+    out.setdefault(PRICELIST, vals[OWN_PRICELIST])
+    return out
+
+
+def _partner_in(major: int, meth: str, margs: list[Any], kwargs: dict[str, Any]) -> WireOut | None:
+    """``specific_property_product_pricelist`` is the store's ``property_product_pricelist``;
+    19 reads ``property_product_pricelist`` as ``false`` (the "Pricelists" setting is off)."""
+    if meth in ("create", "write"):
+        pos, name = (0, "vals_list") if meth == "create" else (1, "vals")
+        value = margs[pos] if len(margs) > pos else kwargs.get(name)
+        value = (
+            [_partner_vals(v) for v in value] if isinstance(value, list) else _partner_vals(value)
+        )
+        if len(margs) > pos:
+            margs[pos] = value
+        elif name in kwargs:
+            kwargs[name] = value
+        return None
+    if meth in ("search", "search_read", "search_count", "read_group"):
+        domain = margs[0] if margs else kwargs.get("domain")
+        for i, leaf in enumerate(domain if isinstance(domain, list) else []):
+            if isinstance(leaf, list) and len(leaf) == 3 and leaf[0] == OWN_PRICELIST:
+                domain[i] = [PRICELIST, *leaf[1:]]
+    if meth == "fields_get":
+
+        def fields_out(result: Any) -> Any:
+            if isinstance(result, dict) and isinstance(result.get(PRICELIST), dict):
+                result[OWN_PRICELIST] = {**result[PRICELIST], "string": "Pricelist"}
+                result[PRICELIST] = {**result[PRICELIST], "store": False}
+            return result
+
+        return fields_out
+    if meth not in ("read", "search_read"):
+        return None
+    pos = 1 if len(margs) > 1 else -1
+    names = margs[pos] if pos > 0 else kwargs.get("fields")
+    asked = list(names) if isinstance(names, list) and names else None
+    if asked and OWN_PRICELIST in asked:
+        store_names = list(dict.fromkeys(PRICELIST if n == OWN_PRICELIST else n for n in asked))
+        if pos > 0:
+            margs[pos] = store_names
+        else:
+            kwargs["fields"] = store_names
+
+    def rows_out(result: Any) -> Any:
+        for row in result if isinstance(result, list) else []:
+            if not isinstance(row, dict) or PRICELIST not in row:
+                continue
+            own = row[PRICELIST]
+            if asked is None or OWN_PRICELIST in asked:
+                row[OWN_PRICELIST] = own
+            if asked is not None and PRICELIST not in asked:
+                del row[PRICELIST]
+            elif major >= 19:
+                row[PRICELIST] = False
+        return result
+
+    return rows_out
 
 
 # -- window actions -------------------------------------------------------------------------------
@@ -285,8 +370,12 @@ def wire_in(
         fn = _payment_in(env, meth, margs, kwargs)
         if fn is not None:
             outs.append(fn)
-    if model in REMOVED_FIELDS:
+    if model in removed_fields(major):
         fn = _removed_in(major, model, meth, margs, kwargs)
+        if fn is not None:
+            outs.append(fn)
+    if model == PARTNER:
+        fn = _partner_in(major, meth, margs, kwargs)
         if fn is not None:
             outs.append(fn)
 

@@ -81,6 +81,31 @@ def test_sale_line_fields_renamed_on_19() -> None:
     assert (ODOO_18.user_groups_field, ODOO_19.user_groups_field) == ("groups_id", "group_ids")
 
 
+def test_partner_pricelist_and_mobile() -> None:
+    # 19 computes no property_product_pricelist while the Pricelists setting is off: the
+    # partner's own is its specific_property_product_pricelist (read live on 19.0)
+    own = [7, "B2B (EUR)"]
+    assert ODOO_18.partner_pricelist_fields == ("property_product_pricelist",)
+    assert ODOO_18.partner_pricelist({"property_product_pricelist": own}) == own
+    assert ODOO_19.partner_pricelist_fields == (
+        "property_product_pricelist",
+        "specific_property_product_pricelist",
+    )
+    row = {"property_product_pricelist": False, "specific_property_product_pricelist": own}
+    assert ODOO_19.partner_pricelist(row) == own
+    computed = [3, "Default (EUR)"]
+    assert ODOO_19.partner_pricelist({**row, "property_product_pricelist": computed}) == computed
+    assert ODOO_19.partner_pricelist({"property_product_pricelist": False}) is False
+    assert ODOO_17.partner_pricelist({}) is False
+    # res.partner.mobile is gone on 19
+    assert [a.partner_mobile_fields for a in (ODOO_16, ODOO_17, ODOO_18, ODOO_19)] == [
+        ("mobile",),
+        ("mobile",),
+        ("mobile",),
+        (),
+    ]
+
+
 def test_storable_products() -> None:
     assert ODOO_16.product_storable_vals() == {"detailed_type": "product"}
     assert ODOO_17.product_storable_vals() == {"detailed_type": "product"}

@@ -8,8 +8,9 @@ partners mixin's cache). Every read names its fields; ids go in chunks of ``CHUN
 - ``partner_contact_update``: reads, then writes only the fields that differ (a repeat writes
   nothing), on a person only (a company is Odoo's B2B account: never written from a channel).
 - ``b2b_accounts_read``: companies with their credit limit, payment terms and pricelist
-  (company-dependent fields read in the integration user's company) and their contacts and
-  delivery addresses, in two reads for any number of companies.
+  (company-dependent fields read in the integration user's company; the pricelist's fields are
+  the version adapter's ``partner_pricelist_fields``) and their contacts and delivery
+  addresses, in two reads for any number of companies.
 - ``partner_anonymise``: the partner and its address children lose name, e-mail, phones,
   street, VAT and notes in ONE write; running it twice writes nothing more.
 """
@@ -27,7 +28,6 @@ CONTACT_FIELDS = [
     "name",
     "email",
     "phone",
-    "mobile",
     "street",
     "street2",
     "city",
@@ -55,7 +55,6 @@ COMPANY_FIELDS = [
     "credit_limit",
     "use_partner_credit_limit",
     "property_payment_term_id",
-    "property_product_pricelist",
     "child_ids",
     "write_date",
     "active",
@@ -64,7 +63,6 @@ CHILD_FIELDS = ["name", "email", "phone", "type", "street", "street2", "city", "
 ANONYMISED = {
     "email": False,
     "phone": False,
-    "mobile": False,
     "street": False,
     "street2": False,
     "city": False,
@@ -88,6 +86,10 @@ def _m2o(value: Any) -> dict[str, Any] | None:
 class CustomersGateway(GatewayBase):
     """Consumer contact updates, B2B account reads and anonymisation."""
 
+    def _contact_fields(self) -> list[str]:
+        """CONTACT_FIELDS and the version's mobile field (none on 19)."""
+        return [*CONTACT_FIELDS, *self.client.adapter.partner_mobile_fields]
+
     def _country_id(self, code: str) -> int | None:
         """A country id by ISO code, cached with the partners mixin's countries."""
         if code not in self._countries:
@@ -107,7 +109,10 @@ class CustomersGateway(GatewayBase):
             leaves: list[Any] = [["email", "=ilike", e] for e in part]
             domain: list[Any] = ["|"] * (len(leaves) - 1) + leaves
             rows = self.client.call(
-                "res.partner", "search_read", [domain], {"fields": CONTACT_FIELDS, "order": "id"}
+                "res.partner",
+                "search_read",
+                [domain],
+                {"fields": self._contact_fields(), "order": "id"},
             )
             for row in rows:
                 email = _text(row.get("email")).strip().lower()
@@ -118,9 +123,10 @@ class CustomersGateway(GatewayBase):
 
     def partners_contact_read(self, *, partner_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """id -> the contact fields (archived partners included: a read by id finds them)."""
+        fields = self._contact_fields()
         out: dict[int, dict[str, Any]] = {}
         for part in chunked(_unique(int(i) for i in partner_ids)):
-            for row in self.client.call("res.partner", "read", [part, CONTACT_FIELDS]):
+            for row in self.client.call("res.partner", "read", [part, fields]):
                 row["commercial_partner_id"] = m2o_id(row.get("commercial_partner_id"))
                 out[int(row["id"])] = row
         return out
@@ -163,9 +169,11 @@ class CustomersGateway(GatewayBase):
         Contacts are the company's children of type ``contact`` with an e-mail (the people who
         buy); addresses its ``delivery`` children. Two reads per chunk of companies.
         """
+        adapter = self.client.adapter
+        fields = [*COMPANY_FIELDS, *adapter.partner_pricelist_fields]
         out: dict[int, dict[str, Any]] = {}
         for part in chunked(_unique(int(i) for i in company_ids), CHUNK):
-            rows = self.client.call("res.partner", "read", [part, COMPANY_FIELDS])
+            rows = self.client.call("res.partner", "read", [part, fields])
             child_ids = [c for r in rows for c in (r.get("child_ids") or [])]
             children: dict[int, dict[str, Any]] = {}
             for cpart in chunked(child_ids):
@@ -191,7 +199,7 @@ class CustomersGateway(GatewayBase):
                     # (transcript 17); a limit of 0 means none.
                     "credit_limit": f"{Decimal(str(limit)):.2f}" if limit else "",
                     "payment_term": _m2o(row.get("property_payment_term_id")),
-                    "pricelist": _m2o(row.get("property_product_pricelist")),
+                    "pricelist": _m2o(adapter.partner_pricelist(row)),
                     "contacts": [
                         {
                             "id": int(k["id"]),
@@ -253,5 +261,9 @@ class CustomersGateway(GatewayBase):
             or any(falsy_none(r.get(f)) for f in ("email", "phone", "street"))
         ]
         if todo:
-            self.client.call("res.partner", "write", [todo, {**ANONYMISED, "name": label}])
+            erased = {
+                **ANONYMISED,
+                **dict.fromkeys(self.client.adapter.partner_mobile_fields, False),
+            }
+            self.client.call("res.partner", "write", [todo, {**erased, "name": label}])
         return todo

@@ -6,7 +6,8 @@ product.product: read, search_read, fields_get (whether ``currency_id``/``cost_c
 exist), get_contextual_price (one id per call, the context's ``pricelist``/``quantity``/``date``);
 product.template.attribute.value: search_read (``price_extra`` changes touch no product
 ``write_date``); product.category: search_read; res.currency: read; res.company: search_read;
-res.partner: read (``property_product_pricelist``).
+res.partner: read (the version adapter's ``partner_pricelist_fields``:
+``property_product_pricelist``, and on 19 ``specific_property_product_pricelist``).
 """
 
 from __future__ import annotations
@@ -232,16 +233,18 @@ class PricingGateway(GatewayBase):
         return m2o_id(rows[0].get("currency_id")) if rows else None
 
     def partner_pricelists(self, *, partner_ids: Sequence[int]) -> dict[int, int | None]:
-        """partner id -> its ``property_product_pricelist`` (None when Odoo reports none)."""
+        """partner id -> its pricelist (``property_product_pricelist``, or the partner's own where
+        the version computes none: ``adapter.partner_pricelist``), None when Odoo reports none."""
+        adapter = self.client.adapter
         out: dict[int, int | None] = {}
         for part in chunked(_unique(int(i) for i in partner_ids)):
             rows = self.client.call(
                 "res.partner",
                 "read",
-                [part, ["property_product_pricelist"]],
+                [part, list(adapter.partner_pricelist_fields)],
                 context=NO_ARCHIVE_FILTER,
             )
-            out.update({int(r["id"]): m2o_id(r.get("property_product_pricelist")) for r in rows})
+            out.update({int(r["id"]): m2o_id(adapter.partner_pricelist(r)) for r in rows})
         return out
 
     def contextual_prices(

@@ -242,12 +242,15 @@ class PublishingGateway(GatewayBase):
         return out
 
     def partners_pricelist(self, *, partner_ids: Sequence[int]) -> dict[int, int | None]:
-        """partner id -> its pricelist (``property_product_pricelist``), None when unset."""
+        """partner id -> its pricelist (``property_product_pricelist``, or the partner's own
+        where the version computes none: ``adapter.partner_pricelist``), None when unset."""
+        adapter = self.client.adapter
         out: dict[int, int | None] = {}
         for part in chunked(_unique(int(i) for i in partner_ids)):
-            rows = self.client.call("res.partner", "read", [part, ["property_product_pricelist"]])
+            fields = list(adapter.partner_pricelist_fields)
+            rows = self.client.call("res.partner", "read", [part, fields])
             for row in rows:
-                out[int(row["id"])] = m2o_id(row.get("property_product_pricelist"))
+                out[int(row["id"])] = m2o_id(adapter.partner_pricelist(row))
         return out
 
     def pricelist_break_quantities(self, *, pricelist_id: int) -> list[Decimal]:
