@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from apps.core import workrow
 from apps.core.context import correlation
+from apps.core.doorbell import ring_task
 from apps.core.errors import HubError, LockContention, RateLimited, TransientError
 from apps.core.workrow import WorkState
 
@@ -44,35 +45,12 @@ def ring(pk: int, *, countdown: float | None = None) -> None:
 def ring_batch(action: str, *, countdown: float | None = None) -> None:
     """Ring the batch task of `action` (invoices, payments); a lost ring is re-rung by the
     sweeper through the row's own task, which runs the same batch."""
-    from celery import current_app
-    from kombu.exceptions import OperationalError
-
-    try:
-        current_app.send_task(
-            BATCH_TASK,
-            kwargs={"action": action},
-            countdown=countdown,
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
-        )
-    except (OperationalError, OSError) as exc:
-        logger.warning("could not enqueue the %s batch (%s); the sweeper re-rings it", action, exc)
+    ring_task(BATCH_TASK, {"action": action}, countdown=countdown)
 
 
 def ring_capture(pk: int) -> None:
     """Captures read the channel's API: their own task on the channel queue."""
-    from celery import current_app
-    from kombu.exceptions import OperationalError
-
-    try:
-        current_app.send_task(
-            CAPTURE_TASK,
-            kwargs={"sync_id": pk},
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
-        )
-    except (OperationalError, OSError) as exc:
-        logger.warning("could not enqueue capture %s (%s); the sweeper re-rings it", pk, exc)
+    ring_task(CAPTURE_TASK, {"sync_id": pk})
 
 
 def ring_after_commit(row: FinanceSync) -> None:

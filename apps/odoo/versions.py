@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import OdooConfigurationError
@@ -201,27 +201,16 @@ ODOO_18 = VersionAdapter(
 )
 
 # 19: 18's model, with the renames below (verified live, docs/odoo.md).
-ODOO_19 = VersionAdapter(
+ODOO_19 = replace(
+    ODOO_18,
     major=19,
-    storable_vals=(("type", "consu"), ("is_storable", True)),
-    storable_domain=(("is_storable", "=", True),),
-    move_done_field="quantity",
-    move_uses_picked=True,
-    return_method="action_create_returns",
-    return_all_method="action_create_returns_all",
-    tracking_module="stock_delivery",
-    sale_order_status_fields=_SO_FIELDS_17,
-    payment_ref_field="memo",
-    payment_posted_states=("in_process", "paid"),
-    payment_cancel_states=("canceled", "rejected"),
     # sale.order.line's tax_id and product_uom became tax_ids and product_uom_id (as on
     # account.move.line); res.users' groups_id became group_ids.
     sale_line_tax_field="tax_ids",
     sale_line_uom_field="product_uom_id",
     user_groups_field="group_ids",
-    clearing_account_company_field=None,
-    clearing_account_xmlid="account.{company}_account_journal_payment_debit_account_id",
-    move_payment_field="origin_payment_id",
+    # The partner's pricelist is computed only with the Pricelists setting on: its own is read
+    # beside it. res.partner.mobile is gone.
     partner_pricelist_fields=("property_product_pricelist", "specific_property_product_pricelist"),
     partner_mobile_fields=(),
 )

@@ -33,6 +33,7 @@ from django.db import transaction
 
 from apps.core import workrow
 from apps.core.context import correlation
+from apps.core.doorbell import ring_task
 from apps.core.errors import HubError, LockContention, PermanentError, RateLimited, TransientError
 from apps.core.workrow import WorkState
 from apps.fulfillment.models import Shipment
@@ -68,19 +69,7 @@ def sync_ring(pk: int, *, action: str = "", countdown: float | None = None) -> N
     if task_for(action) == ODOO_TASK:
         work_ring(model=ReturnSync, pk=pk, countdown=countdown)
         return
-    from celery import current_app
-    from kombu.exceptions import OperationalError
-
-    try:
-        current_app.send_task(
-            CHANNEL_TASK,
-            kwargs={"sync_id": pk},
-            countdown=countdown,
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
-        )
-    except (OperationalError, OSError) as exc:
-        logger.warning("could not enqueue %s for %s (%s); the sweeper re-rings it", action, pk, exc)
+    ring_task(CHANNEL_TASK, {"sync_id": pk}, countdown=countdown)
 
 
 def sync_ring_after_commit(row: ReturnSync) -> None:
