@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-live lint fmt bench venv clean ci smoke
+.PHONY: run test test-live lint fmt bench load chaos venv clean ci smoke
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -44,6 +44,20 @@ fmt: $(VENV)/.dev
 ## Benchmarks; figures go to docs/benchmarks.md.
 bench: $(VENV)/.dev
 	HUB_VAR_DIR=$${HUB_VAR_DIR:-$(CURDIR)/var/bench} bash bench/run.sh
+
+$(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
+	$(PY) -m pip install -q -r requirements-bench.txt
+	@touch $@
+
+## Mixed-traffic load test (Locust, about 7 min): the highest rate with p99 <= 200 ms.
+load: $(VENV)/.bench
+	$(PY) bench/load_bench.py $(LOAD_ARGS)
+
+## Chaos run (docs/reliability.md): ORDERS orders through the webhooks while faults hit the
+## production topology (private PostgreSQL and Redis), then exact accounting; exit 0 when it holds.
+ORDERS ?= 10000
+chaos: $(VENV)/.dev
+	$(PY) -m bench.chaos --orders $(ORDERS) $(CHAOS_ARGS)
 
 ## Start `make run` in the background, wait for /readyz, call the API, stop everything.
 smoke: $(VENV)/.runtime

@@ -61,6 +61,20 @@ def start_sandbox(port: int, *, latency_ms: float, per_record_ms: float) -> subp
     raise SystemExit("sandbox did not start")
 
 
+def jsonrpc_body(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """The JSON-RPC ``execute_kw`` request of admin on the sandbox's ``hub`` database."""
+    return {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 1,
+        "params": {
+            "service": "object",
+            "method": "execute_kw",
+            "args": ["hub", 2, "admin", model, method, args, kwargs],
+        },
+    }
+
+
 def http(method: str, url: str, payload: Any = None) -> Any:
     data = json.dumps(payload).encode() if payload is not None else None
     req = urllib.request.Request(

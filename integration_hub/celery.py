@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from typing import Any
 
@@ -17,12 +16,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> Any:
     """Route a task by name through the single table in settings.HUB_TASK_ROUTES."""
-    from django.conf import settings
+    from apps.core.queues import queue_for
 
-    for pattern, queue in settings.HUB_TASK_ROUTES.items():
-        if fnmatch.fnmatchcase(name, pattern):
-            return {"queue": queue}
-    return {"queue": "default"}
+    return {"queue": queue_for(name)}
 
 
 @app.on_after_configure.connect

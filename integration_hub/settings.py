@@ -210,10 +210,23 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integration Hub API",
-    "DESCRIPTION": "Order intake, inventory and events between sales channels and Odoo.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "Order intake, inventory and events between sales channels and Odoo. The "
+    "contract partners code against: auth, scopes, the error body, versioning and the changelog "
+    "are in docs/api.md.",
+    # The contract's version (docs/api.md, "Changelog"): minor for additions, major for breaks.
+    "VERSION": "1.1.0",
+    # Request bodies get their own components, so `minLength` and write-only fields show.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.sales_channels.openapi.contract_postprocess",
+        "apps.webhooks.openapi.inbound_webhooks",
+    ],
     # Two models have a `state` choice set in the API (orders, returns): name them apart.
-    "ENUM_NAME_OVERRIDES": {"ReturnStateEnum": "apps.returns.models.ChannelReturn.State"},
+    "ENUM_NAME_OVERRIDES": {
+        "ReturnStateEnum": "apps.returns.models.ChannelReturn.State",
+        "EndpointStateEnum": "apps.events.models.WebhookEndpoint.State",
+    },
     # 3.1 for the `webhooks` section: every business event a partner endpoint can receive.
     "OAS_VERSION": "3.1.0",
     "WEBHOOKS": [
@@ -370,6 +383,21 @@ HUB_ORDER_PUSH_LEASE_SECONDS = env.int("HUB_ORDER_PUSH_LEASE_SECONDS", default=3
 HUB_ORDER_RETRY_BASE_SECONDS = env.float("HUB_ORDER_RETRY_BASE_SECONDS", default=5.0)
 HUB_ORDER_RETRY_MAX_SECONDS = env.float("HUB_ORDER_RETRY_MAX_SECONDS", default=600.0)
 HUB_ORDER_SHIPPING_SKU = env.str("HUB_ORDER_SHIPPING_SKU", default="SHIP")
+# Order push pacing (docs/orders.md, "Pacing"): push batches one Odoo database takes at once
+# (default a quarter of ODOO_MAX_CONCURRENCY, at least 1; 0 = no limit), how long a push waits
+# for a free slot, and how long (at most) a push on an idle Odoo lingers while a burst of fewer
+# than HUB_ORDER_PUSH_LINGER_BATCH orders is still arriving.
+HUB_ODOO_MAX_CONCURRENT_PUSHES = env.int(
+    "HUB_ODOO_MAX_CONCURRENT_PUSHES", default=max(1, ODOO_MAX_CONCURRENCY // 4)
+)
+HUB_ORDER_PUSH_SLOT_WAIT_SECONDS = env.float("HUB_ORDER_PUSH_SLOT_WAIT_SECONDS", default=30.0)
+HUB_ORDER_PUSH_LINGER_SECONDS = env.float("HUB_ORDER_PUSH_LINGER_SECONDS", default=0.3)
+HUB_ORDER_PUSH_LINGER_BATCH = env.int("HUB_ORDER_PUSH_LINGER_BATCH", default=10)
+# Longest an Odoo call of one push batch should take at Odoo's measured cost per order: the
+# batch size follows (default a third of the read timeout; 0 = always HUB_ORDER_PUSH_BATCH).
+HUB_ORDER_PUSH_BATCH_SECONDS = env.float(
+    "HUB_ORDER_PUSH_BATCH_SECONDS", default=ODOO_TIMEOUT_READ / 3
+)
 HUB_IDEMPOTENCY_TTL_HOURS = env.int("HUB_IDEMPOTENCY_TTL_HOURS", default=24)
 HUB_IDEMPOTENCY_STALE_SECONDS = env.int("HUB_IDEMPOTENCY_STALE_SECONDS", default=120)
 HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=30)
@@ -387,6 +415,11 @@ HUB_ORDER_POLL_LOOKBACK_SECONDS = env.int("HUB_ORDER_POLL_LOOKBACK_SECONDS", def
 # The hourly webhook-subscription check re-registers missing / re-activates disabled ones.
 HUB_WEBHOOKS_AUTO_REPAIR = env.bool("HUB_WEBHOOKS_AUTO_REPAIR", default=True)
 HUB_MAX_BODY_BYTES = env.int("HUB_MAX_BODY_BYTES", default=1024 * 1024)
+# Adobe I/O Events (Magento): the only host public keys are fetched from, how long a fetched key
+# is cached (memory and Django cache), and at most how many new keys a process fetches a minute.
+HUB_ADOBE_KEY_HOST = env.str("HUB_ADOBE_KEY_HOST", default="https://static.adobeioevents.com")
+HUB_ADOBE_KEY_CACHE_SECONDS = env.int("HUB_ADOBE_KEY_CACHE_SECONDS", default=86400)
+HUB_ADOBE_KEY_FETCHES_PER_MINUTE = env.int("HUB_ADOBE_KEY_FETCHES_PER_MINUTE", default=30)
 # Inventory: the Odoo stock poll period and its overlap, how long a first dirty mark waits to
 # gather a burst into one publication, the lease of one channel's publication, how old a stored
 # ATP the inventory API may serve, and the secret path token of POST /webhooks/odoo/<token>/.
@@ -430,6 +463,17 @@ HUB_RETURN_POLL_OVERLAP_SECONDS = env.int("HUB_RETURN_POLL_OVERLAP_SECONDS", def
 # channel's rate budget before handing the wait to the task queue (RateLimited, retry_after).
 HUB_WOOCOMMERCE_API_RATE = env.str("HUB_WOOCOMMERCE_API_RATE", default="10/s")
 HUB_INVENTORY_MAX_WAIT_SECONDS = env.float("HUB_INVENTORY_MAX_WAIT_SECONDS", default=30.0)
+# Magento outbound (docs/channels.md): the request rate kept on a store (Magento's admin REST has
+# no limit by default; hosting may add one) and the MSI source items per call (20 when the store
+# enables Magento's input limits).
+HUB_MAGENTO_API_RATE = env.str("HUB_MAGENTO_API_RATE", default="10/s")
+HUB_MAGENTO_STOCK_BATCH = env.int("HUB_MAGENTO_STOCK_BATCH", default=100)
+# The subscription check of Magento channels with Adobe I/O Events on reads the organisation's
+# registrations from Adobe (apps/sales_channels/magento_health.py); unset = not checked.
+HUB_ADOBE_IO_API_URL = env.str("HUB_ADOBE_IO_API_URL", default="https://api.adobe.io")
+HUB_ADOBE_IMS_URL = env.str("HUB_ADOBE_IMS_URL", default="https://ims-na1.adobelogin.com")
+HUB_ADOBE_IO_CONSUMER_ORG_ID = env.str("HUB_ADOBE_IO_CONSUMER_ORG_ID", default="")
+HUB_ADOBE_IO_CLIENT_SECRET = env.str("HUB_ADOBE_IO_CLIENT_SECRET", default="")
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY_BYTES
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
+
+from apps.sales_channels.api.base import ContractSchemaView
 
 urlpatterns = [
     path("", include("apps.observability.urls")),
@@ -18,6 +20,10 @@ urlpatterns = [
     path("api/v1/", include("apps.returns.api.urls")),
     path("api/v1/", include("apps.finance.api.urls")),
     path("api/v1/", include("apps.pricing.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", ContractSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# The API's error body for a URL no route matches (and for a crash), the HTML pages elsewhere.
+handler404 = "apps.sales_channels.api.base.json_not_found"
+handler500 = "apps.sales_channels.api.base.json_server_error"

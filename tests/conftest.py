@@ -16,10 +16,15 @@ from typing import Any
 import pytest
 
 _here = Path(__file__).parent
-pytest_plugins = ["tests.fixtures.worker"] + [
-    f"tests.fixtures.{p.stem}"
-    for p in sorted((_here / "fixtures").glob("*.py"))
-    if p.stem not in {"__init__", "worker"}
+pytest_plugins = [
+    "tests.fixtures.worker",
+    *[
+        f"tests.fixtures.{p.stem}"
+        for p in sorted((_here / "fixtures").glob("*.py"))
+        if p.stem not in {"__init__", "worker"}
+    ],
+    # The secrets scan: every secret the suite plants, every log line, scanned (docs/security.md).
+    "tests.security.plugin",
 ]
 
 LIVE_ODOO_VARS = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_PASSWORD")

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.core.audit import AuditedAdminMixin, ReadOnlyAuditedAdmin
+
 from .models import B2BPriceList, CatalogCursor, ImageState, VariantState
 
 
+# What the catalog sync keeps about each variant, image and poll is the sync's to write: an
+# operator reads it (an empty "add" used to fail on the database, a hand edit went unaudited).
 @admin.register(VariantState)
-class VariantStateAdmin(admin.ModelAdmin):
+class VariantStateAdmin(ReadOnlyAuditedAdmin):
     list_display = (
         "channel",
         "sku",
@@ -23,7 +27,7 @@ class VariantStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(B2BPriceList)
-class B2BPriceListAdmin(admin.ModelAdmin):
+class B2BPriceListAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "channel",
         "target",
@@ -44,12 +48,12 @@ class B2BPriceListAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImageState)
-class ImageStateAdmin(admin.ModelAdmin):
+class ImageStateAdmin(ReadOnlyAuditedAdmin):
     list_display = ("channel", "odoo_template_id", "size", "checksum", "published_checksum")
     readonly_fields = [f.name for f in ImageState._meta.fields]
 
 
 @admin.register(CatalogCursor)
-class CatalogCursorAdmin(admin.ModelAdmin):
+class CatalogCursorAdmin(ReadOnlyAuditedAdmin):
     list_display = ("key", "server", "polled_at")
     readonly_fields = ("key", "server", "watermarks", "polled_at")

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from .audit import AuditedAdminMixin
 from .models import JobRun
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class JobRunAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "status", "started_at", "finished_at", "correlation_id")
     list_filter = ("status", "name")
     search_fields = ("name", "correlation_id", "detail")
@@ -21,7 +22,7 @@ class JobRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 from django_celery_beat.admin import PeriodicTaskAdmin  # noqa: E402
 from django_celery_beat.models import PeriodicTask  # noqa: E402
 
-from .audit import AuditedAdminMixin, audit_record, snapshot  # noqa: E402
+from .audit import audit_record, snapshot  # noqa: E402
 
 
 def _audited_bulk(action_name: str):  # type: ignore[no-untyped-def]
@@ -56,3 +57,30 @@ class AuditedPeriodicTaskAdmin(AuditedAdminMixin, PeriodicTaskAdmin):  # type: i
 
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, AuditedPeriodicTaskAdmin)
+
+
+# --- Django's and Celery beat's own admins: their changes are audited like ours ------------------
+# (users and groups are a superuser's, and who was given which role belongs in the audit log).
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django_celery_beat.models import (  # noqa: E402
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    SolarSchedule,
+)
+
+for _model in (
+    get_user_model(),
+    Group,
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    SolarSchedule,
+):
+    _base = type(admin.site._registry[_model])
+    if not issubclass(_base, AuditedAdminMixin):
+        admin.site.unregister(_model)
+        admin.site.register(
+            _model, type(f"Audited{_base.__name__}", (AuditedAdminMixin, _base), {})
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -112,3 +113,17 @@ class AuditedAdminMixin:
         for obj in queryset:
             audit_record(user=request.user, action="delete", obj=obj, before=snapshot(obj))
         super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+
+class ReadOnlyAuditedAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """A ModelAdmin to look, not to touch: rows its app's flows write (states, cursors, sync
+    rows). Nobody adds, changes or deletes them by hand; custom actions are audited."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -28,3 +28,26 @@ def ring_task(name: str, kwargs: dict[str, Any], *, countdown: float | None = No
         logger.warning("could not enqueue %s %s (%s); the sweeper re-rings it", name, kwargs, exc)
         return False
     return True
+
+
+def cache_first(key: str, value: Any, timeout: int) -> bool:
+    """``cache.add`` of a coalesced doorbell's key: True means this caller rings. With the
+    shared cache down (Redis stopped) it rings anyway: the doorbell runs after a commit and must
+    not fail its caller (ring_task then logs a broker that went down with it)."""
+    from django.core.cache import cache
+
+    try:
+        return bool(cache.add(key, value, timeout=timeout))
+    except Exception as exc:  # the backend's own errors (redis, database), whatever they are
+        logger.warning("doorbell key %s: cache unavailable (%s); ringing anyway", key, exc)
+        return True
+
+
+def cache_forget(key: str) -> None:
+    """``cache.delete`` of a doorbell's key; a cache outage only means the key expires alone."""
+    from django.core.cache import cache
+
+    try:
+        cache.delete(key)
+    except Exception as exc:  # the backend's own errors, as above
+        logger.warning("doorbell key %s: cache unavailable (%s)", key, exc)

@@ -13,6 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
+from redis.exceptions import ConnectionError as CacheConnectionError
+from redis.exceptions import TimeoutError as CacheTimeoutError
+
 
 class HubError(Exception):
     """Base of every classified error. Carries context for the inbox."""
@@ -84,3 +89,14 @@ class ChannelAuthError(ConfigurationError):
 
 class DataConflict(PermanentError):
     category = "data_conflict"
+
+
+# Our own database or shared cache (Redis) failing for a moment (a restart, a failover) says
+# nothing about the work that met it: every work runner classifies these as transient where it
+# catches exceptions, never as an unknown failure for the inbox.
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (
+    DatabaseOperationalError,
+    DatabaseInterfaceError,
+    CacheConnectionError,
+    CacheTimeoutError,
+)

@@ -43,6 +43,7 @@ class PeriodicJob:
 
 
 REGISTRY: dict[str, PeriodicJob] = {}
+TICK_MAX_WAIT = 300  # seconds a beat tick may wait in its queue before it expires
 
 
 def periodic_job(
@@ -90,15 +91,20 @@ def run_guarded(job: PeriodicJob, fn: Callable[[], Any]) -> str:
         PERIODIC_SKIPPED.labels(job.name).inc()
         logger.info("periodic %s skipped: previous run still going", job.name)
         return "skipped"
-    run = JobRun.objects.create(name=job.name, correlation_id=get_correlation_id() or "")
+    run = None
     try:
+        # Inside the try: a database outage here must release the running lock too, or every
+        # later period would be skipped as "still going" until the lock expired.
+        run = JobRun.objects.create(name=job.name, correlation_id=get_correlation_id() or "")
         detail = fn()
     except Exception as exc:
-        JobRun.objects.filter(pk=run.pk).update(
-            status=JobRun.Status.FAILED, finished_at=timezone.now(), detail=repr(exc)[:2000]
-        )
+        if run is not None:
+            JobRun.objects.filter(pk=run.pk).update(
+                status=JobRun.Status.FAILED, finished_at=timezone.now(), detail=repr(exc)[:2000]
+            )
         raise
     else:
+        assert run is not None
         JobRun.objects.filter(pk=run.pk).update(
             status=JobRun.Status.OK,
             finished_at=timezone.now(),
@@ -136,8 +142,11 @@ def sync_schedules() -> dict[str, int]:
             fields = {
                 "task": job.name,
                 "description": f"{job.description} {MANAGED_MARK}".strip(),
-                # An undelivered tick is worthless after one period: the next tick replaces it.
-                "expire_seconds": max(1, int(job.period_seconds)),
+                # An undelivered tick is worthless once a later one has run; but in a queue
+                # busier than the period every tick would expire unrun (the chaos run saw the
+                # shipment poll starve behind a backlog). So a tick may wait TICK_MAX_WAIT
+                # seconds; the ticks that queued up behind it find the period taken and return.
+                "expire_seconds": max(1, int(job.period_seconds), TICK_MAX_WAIT),
                 **schedule,
             }
             row = PeriodicTask.objects.filter(name=job.name).first()

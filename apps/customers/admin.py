@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.audit import AuditedAdminMixin, audit_record
+from apps.core.errors import HubError
 
 from .models import B2BAccount, CustomerAccount, PrivacyRequest
 from .privacy import export_dir
@@ -50,12 +51,19 @@ class B2BAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type
     )
     actions = ("publish_now",)
 
-    @admin.action(description="Publish the selected accounts now (their channels)")
+    # Pushes companies to the channels: the Integration admin's (change), not every viewer's.
+    @admin.action(
+        description="Publish the selected accounts now (their channels)", permissions=["change"]
+    )
     def publish_now(self, request: HttpRequest, queryset: QuerySet[B2BAccount]) -> None:
         from .b2b import accounts_publish
 
         for channel in {row.channel for row in queryset.select_related("channel")}:
-            report = accounts_publish(channel, force=True)
+            try:
+                report = accounts_publish(channel, force=True)
+            except HubError as exc:  # Odoo or the channel down: say so, not a server error
+                self.message_user(request, f"{channel.code}: {exc}", messages.ERROR)
+                continue
             audit_record(
                 user=request.user, action="b2b_publish", obj=channel, after=report.__dict__
             )

@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.inbox.roles import APPROVER, ROLE_PERMISSIONS, SUPPORT
+        from apps.inbox.roles import APPROVER, APPROVER_ONLY, ROLE_PERMISSIONS, SUPPORT
         from apps.ledger import services as ledger
 
         from . import handlers, tasks  # noqa: F401  register the tasks and the periodic jobs
@@ -23,4 +23,5 @@ class CustomersConfig(AppConfig):
         ROLE_PERMISSIONS[SUPPORT] |= views
         # A data export holds a person's data: only an Approver downloads it.
         ROLE_PERMISSIONS[APPROVER] |= views | {"customers.download_export"}
+        APPROVER_ONLY.add("customers.download_export")
         handlers.register(ledger.register_event_handler)

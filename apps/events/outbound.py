@@ -158,8 +158,10 @@ def excerpt(text: str, limit: int = EXCERPT_BYTES) -> str:
 
 
 def _decode(raw: bytes) -> str:
-    # Not final: a character cut by the 2 KB read is dropped, not turned into U+FFFD.
-    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw, final=False)
+    # Not final: a character cut by the 2 KB read is dropped, not turned into U+FFFD. NUL is
+    # replaced: a receiver's answer is stored as text, and PostgreSQL text holds no NUL.
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw, final=False)
+    return text.replace("\x00", "\ufffd")
 
 
 def post_with_headers(

@@ -10,7 +10,7 @@ class FinanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.inbox.roles import APPROVER, ROLE_PERMISSIONS, SUPPORT
+        from apps.inbox.roles import APPROVER, APPROVER_ONLY, ROLE_PERMISSIONS, SUPPORT
         from apps.ledger import services as ledger
 
         from . import handlers, tasks  # noqa: F401  register the tasks and the periodic jobs
@@ -27,5 +27,6 @@ class FinanceConfig(AppConfig):
         # with a difference. Payment accounts (a Stripe secret) stay with integration admins.
         ROLE_PERMISSIONS[SUPPORT] |= views
         ROLE_PERMISSIONS[APPROVER] |= views | {"finance.release_payout"}
+        APPROVER_ONLY.add("finance.release_payout")
         ledger.register_work_kind(FinanceSync, "finance.sync", kwarg="sync_id")
         handlers.register(ledger.register_event_handler)

@@ -19,7 +19,13 @@ from django.db.models import Q
 from apps.core import workrow
 from apps.core.context import correlation
 from apps.core.doorbell import ring_task
-from apps.core.errors import HubError, LockContention, RateLimited, TransientError
+from apps.core.errors import (
+    INFRASTRUCTURE_ERRORS,
+    HubError,
+    LockContention,
+    RateLimited,
+    TransientError,
+)
 from apps.core.workrow import WorkState
 
 from .errors import FinanceSyncFailed
@@ -172,6 +178,8 @@ def _guard(rows: list[FinanceSync], fn: Callable[[], str]) -> str:
         return retry(rows, LockContention(exc.message, retry_after=exc.retry_after or 1.0))
     except TransientError as exc:
         return retry(rows, exc)
+    except INFRASTRUCTURE_ERRORS as exc:
+        return retry(rows, TransientError(f"{type(exc).__name__}: {exc}"))
     except HubError as exc:
         for row in rows:
             fail(row, exc)

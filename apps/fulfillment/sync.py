@@ -34,7 +34,13 @@ from django.utils import timezone
 
 from apps.core import workrow
 from apps.core.context import correlation, log_context
-from apps.core.errors import HubError, LockContention, RateLimited, TransientError
+from apps.core.errors import (
+    INFRASTRUCTURE_ERRORS,
+    HubError,
+    LockContention,
+    RateLimited,
+    TransientError,
+)
 from apps.core.workrow import WorkState
 from apps.sales_channels.models import Channel
 
@@ -48,7 +54,12 @@ logger = logging.getLogger(__name__)
 
 SYNC_TASK = "fulfillment.sync"
 # The channel kinds the hub tells (adapter_for has an adapter); a B2B partner reads the API.
-TOLD_KINDS = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
+TOLD_KINDS = (
+    Channel.Kind.SHOPIFY,
+    Channel.Kind.WOOCOMMERCE,
+    Channel.Kind.BIGCOMMERCE,
+    Channel.Kind.MAGENTO,
+)
 PAUSED_RETRY_SECONDS = 60.0
 ACTION_TEXT: dict[str, str] = {
     ShipmentSync.Action.CREATE: "the fulfillment",
@@ -243,6 +254,8 @@ def _run(row: ShipmentSync, shipment: Shipment, channel: Channel) -> str:
         return _retry(row, wait)
     except TransientError as exc:
         return _retry(row, exc)
+    except INFRASTRUCTURE_ERRORS as exc:
+        return _retry(row, TransientError(f"{type(exc).__name__}: {exc}"))
     except HubError as exc:
         return _fail(row, exc)
     except Exception as exc:

@@ -48,8 +48,13 @@ from .services import publish_channel
 
 logger = logging.getLogger(__name__)
 
-PUBLISHABLE = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
-CATALOG_KINDS = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
+PUBLISHABLE = (
+    Channel.Kind.SHOPIFY,
+    Channel.Kind.WOOCOMMERCE,
+    Channel.Kind.BIGCOMMERCE,
+    Channel.Kind.MAGENTO,
+)
+CATALOG_KINDS = PUBLISHABLE
 LOCK_WAIT_SECONDS = 60.0
 LOCK_LEASE_SECONDS = 1800
 

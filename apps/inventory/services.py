@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from apps.core.doorbell import cache_first
 from apps.core.errors import LockContention, PermanentError, TransientError
 from apps.inbox.services import issue_report, issue_row_succeeded
 from apps.mappings.models import Binding
@@ -31,6 +32,7 @@ from apps.sales_channels.models import Channel
 from . import metrics
 from .atp import PRODUCT_MODEL, AtpResult, compute_atp
 from .models import SkuStock
+from .publishers import PUBLISHING_KINDS
 from .thresholds import threshold_crossings_publish
 
 logger = logging.getLogger(__name__)
@@ -114,7 +116,9 @@ def mark_dirty(
                     updated_at=now,
                 )
     metrics.DIRTY_MARKS.labels(reason).inc(len(found))
-    for cid in by_channel:
+    for cid in Channel.objects.filter(
+        pk__in=list(by_channel), kind__in=PUBLISHING_KINDS
+    ).values_list("pk", flat=True):
         publish_ring(channel_id=cid)
     return len(found)
 
@@ -164,7 +168,7 @@ def publish_ring(*, channel_id: int, countdown: float | None = None) -> None:
         delay = countdown
         if delay is None:
             delay = float(_setting("HUB_INVENTORY_COALESCE_SECONDS", 1.0))
-            if not cache.add(_ring_key(channel_id), _due(delay), timeout=60):
+            if not cache_first(_ring_key(channel_id), _due(delay), timeout=60):
                 return
         _send(channel_id, delay)
 
@@ -187,7 +191,9 @@ def _send(channel_id: int, countdown: float | None) -> None:
 def publish_sweep() -> int:
     """Ring the publish of every channel that still has dirty SKUs (the backstop)."""
     ids = list(
-        SkuStock.objects.filter(dirty=True, channel__inventory_enabled=True)
+        SkuStock.objects.filter(
+            dirty=True, channel__inventory_enabled=True, channel__kind__in=PUBLISHING_KINDS
+        )
         .values_list("channel_id", flat=True)
         .distinct()
     )
@@ -504,6 +510,9 @@ def atp_for_api(
             live.append(sku)
     if live:
         results: dict[str, AtpResult] = compute_atp(channel, live)
+        # A channel that is never published to (a B2B portal reading this API) is up to date
+        # once read live: its mark is cleared, or every later read would go to Odoo again.
+        clean = {} if channel.kind in PUBLISHING_KINDS else {"dirty": False, "dirty_since": None}
         for sku, res in results.items():
             out[sku] = {
                 "sku": sku,
@@ -512,6 +521,6 @@ def atp_for_api(
                 "source": "live",
             }
             SkuStock.objects.filter(channel=channel, sku=sku).update(
-                atp=res.atp, computed_at=res.computed_at
+                atp=res.atp, computed_at=res.computed_at, **clean
             )
     return out

@@ -68,6 +68,10 @@ class InboundEventAdmin(AuditedAdminMixin, admin.ModelAdmin):
         # permission and audit.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # The ledger is the record of what the hub accepted: retention purges it, nobody by hand.
+        return False
+
     @admin.action(description="Replay through the handler", permissions=["view"])
     def action_replay(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))

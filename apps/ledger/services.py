@@ -19,14 +19,14 @@ import psycopg
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, connections, models, router, transaction
-from django.db import OperationalError as DatabaseOperationalError
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from apps.core import workrow
 from apps.core.context import correlation, get_correlation_id, log_context
-from apps.core.errors import HubError, LockContention, TransientError
+from apps.core.errors import INFRASTRUCTURE_ERRORS, HubError, LockContention, TransientError
+from apps.core.queues import sweep_may_ring
 from apps.core.workrow import FINISHED, WorkRow, WorkState
 
 from . import doorbell, metrics
@@ -53,6 +53,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Failures that say nothing about the event: the task's time running out, our own database or
+# shared cache hiccuping (see event_process).
+OWN_FAILURES: tuple[type[Exception], ...] = (SoftTimeLimitExceeded, *INFRASTRUCTURE_ERRORS)
 
 PROCESS_TASK = "ledger.process_event"
 
@@ -227,6 +231,9 @@ def work_sweep(*, limit_per_kind: int = 500) -> dict[str, int]:
     grace = float(getattr(settings, "HUB_LEDGER_RING_GRACE_SECONDS", 30))
     rung: dict[str, int] = {}
     for kind in work_kinds():
+        if not sweep_may_ring(kind.task_name):  # a backlog: its messages are still queued
+            rung[kind.label] = 0
+            continue
         ids = workrow.ring_candidates(
             kind.model,
             grace_seconds=grace,
@@ -362,9 +369,10 @@ def event_process(*, event_id: int) -> str:
         try:
             try:
                 result = handler(event)
-            except (SoftTimeLimitExceeded, DatabaseOperationalError, InterfaceError) as exc:
-                # Our own database hiccuping, or the task's time running out, says nothing
-                # about the event: classify it here, at the edge we own, as transient.
+            except OWN_FAILURES as exc:
+                # Our own database or shared cache (Redis) hiccuping, or the task's time running
+                # out, says nothing about the event: classify it here, at the edge we own, as
+                # transient.
                 raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         except TransientError as exc:
             # Exhausted: the failed state and its inbox item commit together (see _fail).

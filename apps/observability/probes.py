@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.core.health import CheckResult
+from apps.core.queues import queue_depths as core_queue_depths
 
 
 def probe_database() -> CheckResult:
@@ -33,24 +34,4 @@ def probe_broker() -> CheckResult:
 
 def queue_depths() -> dict[str, int]:
     """Messages waiting per queue, read from the broker itself."""
-    url: str = settings.CELERY_BROKER_URL
-    depths = dict.fromkeys(settings.HUB_QUEUES, 0)
-    if url.startswith("filesystem"):
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-        for entry in folder.glob("*.msg"):
-            queue = entry.name.rsplit(".", 2)[-2] if entry.name.count(".") >= 2 else ""
-            if queue in depths:
-                depths[queue] += 1
-        return depths
-    if url.startswith(("redis", "rediss")):
-        import redis
-
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        sep = "\x06\x16"
-        try:
-            for queue in depths:
-                keys = [queue] + [f"{queue}{sep}{p}" for p in (1, 2, 3, 4, 5, 6, 7, 8, 9)]
-                depths[queue] = sum(int(client.llen(k)) for k in keys)  # type: ignore[arg-type,misc]
-        finally:
-            client.close()
-    return depths
+    return core_queue_depths(settings.HUB_QUEUES)

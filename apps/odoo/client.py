@@ -33,6 +33,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from apps.core import shapes
 from apps.core.errors import (
     ConfigurationError,
     HubError,
@@ -76,6 +77,24 @@ IDEMPOTENT_METHODS = frozenset(
 )
 READ_RETRIES = 2
 READ_RETRY_BASE_SECONDS = 0.2
+
+# What the ORM methods answer (the same over JSON-RPC and JSON-2), checked in ``OdooClient.call``
+# before any gateway code reads it (apps.core.shapes): a proxy's ``{}``, an error object in the
+# wrong place or a customised method's odd value is a BadPartnerAnswer naming the model and
+# method, never a TypeError in the gateway. Methods not listed answer what their model defines.
+RESULT_SHAPES: dict[str, Any] = {
+    "search": [int],
+    "search_read": [dict],
+    "read": [dict],
+    "read_group": [dict],
+    "search_count": int,
+    "fields_get": dict,
+    "default_get": dict,
+    "name_search": [list],
+    "create": (int, [int]),
+    "write": bool,
+    "unlink": bool,
+}
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,17 @@ def transport_failure(
     )
 
 
+def result_shape(method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """What ``method`` must answer: ``RESULT_SHAPES``, and for ``search_read`` / ``read`` with
+    named fields, records holding ``id`` and every field asked for (Odoo always returns them:
+    a record without one is no Odoo answer, and the gateway would fail on it)."""
+    if method in ("search_read", "read"):
+        fields = kwargs.get("fields", args[1] if len(args) > 1 else None)
+        if isinstance(fields, (list, tuple)) and fields and all(isinstance(f, str) for f in fields):
+            return [{"id": int, **dict.fromkeys(fields, shapes.ANY)}]
+    return RESULT_SHAPES.get(method)
+
+
 class JsonRpcTransport:
     """``/jsonrpc`` with the credentials in every call (stateless on Odoo's side)."""
 
@@ -236,12 +266,25 @@ class JsonRpcTransport:
             body = response.json()
         except ValueError:
             raise OdooUnexpectedResponse(
-                "Odoo answered with a body that is not JSON", context=where
+                "Odoo answered with a body that is not JSON",
+                context={**where, "excerpt": shapes.excerpt(response.content)},
             )
         if not isinstance(body, dict):
             raise OdooUnexpectedResponse("Odoo answered with a non-object JSON body", context=where)
         if "error" in body:
             raise classify_rpc_error(body["error"], model=label_model, method=label_method)
+        if "result" not in body and "jsonrpc" not in body:
+            # Odoo leaves out "result" only for None, and always says "jsonrpc": an object
+            # without either (``{}``, a proxy's status) is no JSON-RPC answer at all.
+            raise shapes.bad_answer(
+                body,
+                "jsonrpc: missing (not a JSON-RPC answer)",
+                partner="odoo",
+                operation=f"{label_model}.{label_method}",
+                endpoint="POST /jsonrpc",
+                model=label_model,
+                method=label_method,
+            )
         # No "result" key at all is how Odoo says the method returned None.
         return body.get("result")
 
@@ -399,16 +442,29 @@ class OdooClient:
         *,
         context: dict[str, Any] | None = None,
     ) -> Any:
-        """``execute_kw(model, method, *args, **kwargs)``; ``context`` goes into kwargs."""
+        """``execute_kw(model, method, *args, **kwargs)``; ``context`` goes into kwargs. The
+        result of an ORM method is checked against ``RESULT_SHAPES``."""
         kw = dict(kwargs or {})
         if context:
             kw["context"] = {**kw.get("context", {}), **context}
-        return self._protected(
+        result = self._protected(
             model,
             method,
             lambda: self.transport.execute(model, method, list(args or []), kw),
             idempotent=method in IDEMPOTENT_METHODS,
         )
+        spec = result_shape(method, args or [], kw)
+        if spec is not None:
+            shapes.expect(
+                result,
+                spec,
+                partner="odoo",
+                operation=f"{model}.{method}",
+                path="result",
+                model=model,
+                method=method,
+            )
+        return result
 
     def _protected(self, model: str, method: str, fn: Callable[[], T], *, idempotent: bool) -> T:
         attempts = 1 + (READ_RETRIES if idempotent else 0)

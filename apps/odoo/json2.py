@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from apps.core import shapes
 from apps.core.errors import HubError
 
 from .errors import (
@@ -273,6 +274,10 @@ def _classify_page(
 # --- the transport ------------------------------------------------------------------------------
 
 
+class NotJson(str):
+    """A body that is not JSON (an HTML page, a truncated body), as text."""
+
+
 class Json2Transport:
     """``/json/2/<model>/<method>`` with a bearer API key (stateless, one transaction a call)."""
 
@@ -323,13 +328,15 @@ class Json2Transport:
 
     @staticmethod
     def _decode(response: requests.Response) -> Any:
+        """The JSON answer, or the body as ``NotJson`` text (a JSON string result stays a
+        plain ``str``: it is an answer, of whatever shape, not an unreadable body)."""
         ctype = response.headers.get("Content-Type", "")
         if "json" not in ctype:
-            return response.text
+            return NotJson(response.text)
         try:
             return response.json()
         except ValueError:
-            return response.text
+            return NotJson(response.text)
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         from .client import _json_default, _retry_after
@@ -352,9 +359,12 @@ class Json2Transport:
                 method=method,
                 retry_after=_retry_after(response.headers.get("Retry-After")),
             )
-        if isinstance(decoded, str):
+        if isinstance(decoded, NotJson):
             raise OdooUnexpectedResponse(
-                "Odoo answered with a body that is not JSON", model=model, method=method
+                "Odoo answered with a body that is not JSON",
+                model=model,
+                method=method,
+                excerpt=shapes.excerpt(str(decoded)),
             )
         if unwrap and isinstance(decoded, list) and len(decoded) == 1:
             return decoded[0]
@@ -385,8 +395,16 @@ class Json2Transport:
         that fails on the key raises OdooAuthError here, at login."""
         with self._lock:
             if self._uid is None:
-                ids = self.execute(
-                    "res.users", "search", [[["login", "=", self.config.user]]], {"limit": 1}
+                ids = shapes.expect(
+                    self.execute(
+                        "res.users", "search", [[["login", "=", self.config.user]]], {"limit": 1}
+                    ),
+                    [int],
+                    partner="odoo",
+                    operation="res.users.search",
+                    path="result",
+                    model="res.users",
+                    method="search",
                 )
                 if not ids:
                     raise OdooAuthError(

@@ -7,7 +7,8 @@ atomic on both backends: Redis ``SET NX``, and the database cache's primary key.
 Concurrency cap: ``max_concurrency`` slot keys per Odoo connection. A call takes a free slot with
 ``cache.add(slot, token, timeout=lease)`` and deletes it afterwards. The lease outlives the longest
 possible call (connect + read timeout), so a process killed mid-call frees its slot by expiry
-rather than holding it forever.
+rather than holding it forever. ``acquire`` / ``SlotLease`` hold a slot across many calls (the
+order push's slots per Odoo, apps/orders/pacing.py): the holder renews the lease before each.
 
 Circuit breaker: counts consecutive transient failures. At the threshold it opens: calls fail at
 once with OdooBreakerOpen (``retry_after`` = seconds to the next probe) instead of piling onto a
@@ -62,15 +63,55 @@ def connection_id(url: str, db: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class SlotLease:
+    """One held slot of a ConcurrencyCap: its key and the holder's token."""
+
+    key: str
+    token: str
+    lease_seconds: float
+
+    def extend(self) -> None:
+        """Restart the lease (a holder making many calls in a row), only while it is ours."""
+        if cache.get(self.key) == self.token:
+            cache.touch(self.key, self.lease_seconds)
+
+    def release(self) -> None:
+        # Delete only our own token: if the lease expired during a very long call, the key may
+        # already belong to someone else.
+        if cache.get(self.key) == self.token:
+            cache.delete(self.key)
+
+
+@dataclass(frozen=True)
 class ConcurrencyCap:
     key: str
     slots: int
     lease_seconds: float
     wait_seconds: float
     poll_seconds: float = 0.02
+    max_poll_seconds: float = 0.2
 
     def _slot_keys(self) -> list[str]:
         return [f"odoo:{self.key}:slot:{i}" for i in range(self.slots)]
+
+    def acquire(self, *, wait_seconds: float | None = None) -> SlotLease | None:
+        """Take a free slot, waiting up to ``wait_seconds`` (default: the cap's); None if all
+        stayed taken. The caller releases it (``SlotLease.release``)."""
+        token = uuid.uuid4().hex
+        keys = self._slot_keys()
+        deadline = time.monotonic() + (self.wait_seconds if wait_seconds is None else wait_seconds)
+        delay = self.poll_seconds
+        while True:
+            # A random start spreads processes over the slots instead of all racing for slot 0.
+            start = random.randrange(self.slots)
+            for i in range(self.slots):
+                key = keys[(start + i) % self.slots]
+                if cache.add(key, token, timeout=self.lease_seconds):
+                    return SlotLease(key, token, self.lease_seconds)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 1.5, self.max_poll_seconds)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -78,37 +119,17 @@ class ConcurrencyCap:
         if self.slots <= 0:  # 0 disables the cap (for a dedicated Odoo in development)
             yield
             return
-        token = uuid.uuid4().hex
-        keys = self._slot_keys()
-        deadline = time.monotonic() + self.wait_seconds
-        delay = self.poll_seconds
-        held: str | None = None
-        while held is None:
-            # A random start spreads processes over the slots instead of all racing for slot 0.
-            start = random.randrange(self.slots)
-            for i in range(self.slots):
-                key = keys[(start + i) % self.slots]
-                if cache.add(key, token, timeout=self.lease_seconds):
-                    held = key
-                    break
-            if held is None:
-                if time.monotonic() >= deadline:
-                    # Contention says nothing about whether the call can succeed, so it is
-                    # retried soon and does not spend an attempt.
-                    raise OdooBusy(
-                        f"All {self.slots} Odoo call slots are busy",
-                        retry_after=1.0,
-                        slots=self.slots,
-                    )
-                time.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 1.5, 0.2)
+        held = self.acquire()
+        if held is None:
+            # Contention says nothing about whether the call can succeed, so it is retried
+            # soon and does not spend an attempt.
+            raise OdooBusy(
+                f"All {self.slots} Odoo call slots are busy", retry_after=1.0, slots=self.slots
+            )
         try:
             yield
         finally:
-            # Delete only our own token: if the lease expired during a very long call, the key
-            # may already belong to someone else.
-            if cache.get(held) == token:
-                cache.delete(held)
+            held.release()
 
     def holders(self) -> int:
         return len(cache.get_many(self._slot_keys()))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from apps.core.audit import AuditedAdminMixin
+
 from .models import Alert, OrderReview
 from .watch import review_done
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AlertAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("kind", "scope", "signal", "state", "message", "opened_at", "last_seen")
     list_filter = ("kind", "state", "scope")
     search_fields = ("key", "message")
@@ -20,7 +22,7 @@ class AlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(OrderReview)
-class OrderReviewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrderReviewAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("order", "reasons", "created_at", "reviewed_by", "reviewed_at")
     list_filter = ("reviewed_at",)
     search_fields = ("order__number", "order__external_id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,8 +16,13 @@ from apps.inbox.models import Issue
 
 from . import dashboard, fixes, triage
 
+# The dashboard shows channels, incidents and service levels read from the rollups: a role that
+# sees them (Support, Approver, Integration admin), not any staff account.
+DASHBOARD_PERMISSION = "ops.view_rollup"
+
 
 @staff_member_required
+@permission_required(DASHBOARD_PERMISSION, raise_exception=True)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     days = 7
     try:

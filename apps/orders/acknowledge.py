@@ -6,6 +6,9 @@
   note carrying the Odoo reference; the notes are read first, so a repeat never adds a second.
 - BigCommerce: v2 `PUT orders/<id>` `staff_notes` with the Odoo reference appended (read first,
   skipped when already there). The status is left to the fulfilment flow.
+- Magento: `POST /V1/orders/<id>/comments` with a status-history comment carrying the Odoo
+  reference, hidden from the customer, with the order's current status; the order's
+  `status_histories` are read first, so a repeat never adds a second comment.
 - B2B API: nothing to send, the order and its Odoo reference are visible through the API.
 
 The task runs on the `channel_io` queue, rate limited per worker (`HUB_ORDER_ACK_RATE`); a 429
@@ -28,8 +31,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import shapes
 from apps.core.errors import HubError, PermanentError, RateLimited, TransientError
-from apps.sales_channels.clients import TIMEOUT, _check
+from apps.sales_channels.clients import TIMEOUT, _check, answer
+from apps.sales_channels.magento import magento_client
 from apps.sales_channels.models import Channel
 
 from . import metrics
@@ -89,6 +94,10 @@ class ChannelHttp:
         _check(resp, channel=self.channel)
         return resp
 
+    def json(self, method: str, url: str, spec: Any, operation: str, **kw: Any) -> Any:
+        """One call; its answer checked against ``spec`` (apps.core.shapes)."""
+        return answer(self.call(method, url, **kw), spec, channel=self.channel, operation=operation)
+
 
 def _shopify(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Call]:
     version = getattr(settings, "HUB_SHOPIFY_API_VERSION", "2025-01")
@@ -110,13 +119,18 @@ def _shopify(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Call]:
         json=body,
         headers={"X-Shopify-Access-Token": channel.access_token},
     )
-    data = resp.json()
-    errors = data.get("errors") or []
-    if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
-        raise RateLimited(f"{channel.code}: Shopify throttled the acknowledgement", retry_after=2.0)
-    if errors:
-        raise PermanentError(f"{channel.code}: tagsAdd failed: {errors}", channel=channel.code)
-    user_errors = ((data.get("data") or {}).get("tagsAdd") or {}).get("userErrors") or []
+    try:
+        data = shapes.graphql_data(
+            resp,
+            {"tagsAdd": {"userErrors": [dict]}},
+            partner=channel.code,
+            operation="orders.acknowledge",
+            channel=channel.code,
+        )
+    except RateLimited as exc:
+        exc.retry_after = exc.retry_after or 2.0
+        raise
+    user_errors = data["tagsAdd"]["userErrors"]
     if user_errors:
         raise PermanentError(
             f"{channel.code}: tagsAdd refused: {user_errors[0].get('message')}",
@@ -140,12 +154,12 @@ def _woocommerce(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Cal
     http = ChannelHttp(channel)
     http.session.auth = (channel.consumer_key, channel.consumer_secret)
     planned: list[Call] = []
-    current = http.call("GET", base).json()
+    current = http.json("GET", base, {"status": str}, "orders.acknowledge")
     if current.get("status") in WOO_ACK_FROM:
         http.call("PUT", base, json=status)
         planned.append({"method": "PUT", "path": f"orders/{row.external_id}", "body": status})
-    notes = http.call("GET", base + "/notes").json()
-    if not any(row.odoo_ref in str(n.get("note") or "") for n in notes or ()):
+    notes = http.json("GET", base + "/notes", [dict], "orders.acknowledge")
+    if not any(row.odoo_ref in str(n.get("note") or "") for n in notes):
         http.call("POST", base + "/notes", json=note)
         planned.append({"method": "POST", "path": f"orders/{row.external_id}/notes", "body": note})
     return planned
@@ -162,7 +176,8 @@ def _bigcommerce(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Cal
     http.session.headers.update(
         {"X-Auth-Token": channel.access_token, "Accept": "application/json"}
     )
-    current = str(http.call("GET", url).json().get("staff_notes") or "")
+    order = http.json("GET", url, {"staff_notes?": (str, None)}, "orders.acknowledge")
+    current = str(order.get("staff_notes") or "")
     if row.odoo_ref in current:
         return []
     body = {"staff_notes": f"{current}\n{line}".strip()}
@@ -170,10 +185,42 @@ def _bigcommerce(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Cal
     return [{"method": "PUT", "path": f"v2/orders/{row.external_id}", "body": body}]
 
 
+def _magento(channel: Channel, row: ChannelOrder, *, send: bool) -> list[Call]:
+    path = f"orders/{row.external_id}/comments"
+    history: dict[str, Any] = {
+        "comment": ack_note(row),
+        "is_customer_notified": 0,
+        "is_visible_on_front": 0,
+    }
+    if row.external_id.isdigit():
+        history["parent_id"] = int(row.external_id)
+    if not send:
+        return [{"method": "POST", "path": path, "body": {"statusHistory": history}}]
+    client = magento_client(channel)
+    order = shapes.expect(
+        client.request("GET", f"orders/{row.external_id}"),
+        {"status?": (str, None), "status_histories?": [{"comment?": (str, None)}]},
+        partner=channel.code,
+        operation="orders.acknowledge",
+        channel=channel.code,
+    )
+    if any(
+        row.odoo_ref in str(h.get("comment") or "") for h in order.get("status_histories") or []
+    ):
+        return []
+    if order.get("status"):
+        # Keep the order's status: a comment without one may leave Magento's status unset.
+        history["status"] = order["status"]
+    body = {"statusHistory": history}
+    client.request("POST", path, json=body)
+    return [{"method": "POST", "path": path, "body": body}]
+
+
 ADAPTERS: dict[str, Callable[..., list[Call]]] = {
     Channel.Kind.SHOPIFY: _shopify,
     Channel.Kind.WOOCOMMERCE: _woocommerce,
     Channel.Kind.BIGCOMMERCE: _bigcommerce,
+    Channel.Kind.MAGENTO: _magento,
 }
 
 
@@ -242,7 +289,8 @@ def order_acknowledge(*, order_id: int, final: bool = True, actor: str = ACK_TAS
         metrics.ACKS.labels(channel.code, "shadow").inc()
         return row.ack_state
     try:
-        sent = adapter(channel, row, send=True)
+        with shapes.about(order_number=row.number, order_external_id=row.external_id):
+            sent = adapter(channel, row, send=True)
     except RateLimited:
         metrics.ACKS.labels(channel.code, "rate_limited").inc()
         raise  # re-queued by HubTask without spending an attempt

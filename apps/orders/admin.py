@@ -8,18 +8,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.audit import AuditedAdminMixin, audit_record
 from apps.core.errors import HubError
 
 from . import services
 from .models import ChannelOrder, HoldReason, OrderLine, OrderState, OrderTransition
 
-try:  # lands with the audit work; the admin works without it
-    from apps.core.audit import AuditedAdminMixin
-
-    _BASES: tuple[type, ...] = (AuditedAdminMixin, admin.ModelAdmin)
-except ImportError:  # pragma: no cover
-    _BASES = (admin.ModelAdmin,)
-_Base: Any = type("_OrderAdminBase", _BASES, {})
+_Base: Any = type("_OrderAdminBase", (AuditedAdminMixin, admin.ModelAdmin), {})
 
 
 class OrderLineInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -89,6 +84,12 @@ class ChannelOrderAdmin(_Base):  # type: ignore[misc]
         ):
             try:
                 services.order_release_hold(order_id=order.pk, actor=f"user:{request.user}")
+                audit_record(
+                    user=request.user,
+                    action="orders.release_hold",
+                    obj=order,
+                    before={"state": order.state, "hold_reason": order.hold_reason},
+                )
                 done += 1
             except HubError as exc:
                 self.message_user(request, f"{order}: {exc}", messages.WARNING)
@@ -97,10 +98,15 @@ class ChannelOrderAdmin(_Base):  # type: ignore[misc]
     def has_release_hold_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("orders.release_hold"))
 
-    @admin.action(description="Retry failed orders")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # The inbox's Retry, from the order list: whoever may retry in the inbox.
+        return bool(request.user.has_perm("inbox.change_issue"))
+
+    @admin.action(description="Retry failed orders", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[ChannelOrder]) -> None:
         n = 0
         for order in queryset.filter(state=OrderState.FAILED):
             services.order_retry(order_id=order.pk, actor=f"user:{request.user}")
+            audit_record(user=request.user, action="orders.retry", obj=order)
             n += 1
         self.message_user(request, f"{n} order(s) re-judged")

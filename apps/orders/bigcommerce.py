@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from apps.core import shapes
 from apps.core.errors import PermanentError
+from apps.core.shapes import ID
+from apps.sales_channels.clients import answer
 from apps.sales_channels.models import Channel
 from apps.sales_channels.translators import order_from_bigcommerce
 
@@ -22,11 +25,15 @@ BIGCOMMERCE_TOPICS = ("store/order/created", "store/order/updated", "store/order
 PAGE = 250
 
 
-def _rows(resp: Any) -> list[dict[str, Any]]:
-    if resp.status_code == 204 or not resp.content:
+def _rows(http: ChannelHttp, resp: Any) -> list[dict[str, Any]]:
+    """A v2 list: 204 (or no body) is an empty one; anything but a list of objects is a
+    BadPartnerAnswer (an order read as "no products" would be ingested without lines)."""
+    if resp.status_code == 204:
         return []
-    rows = resp.json()
-    return rows if isinstance(rows, list) else []
+    rows: list[dict[str, Any]] = answer(
+        resp, [dict], channel=http.channel, operation="orders.fetch", empty=[]
+    )
+    return rows
 
 
 def bigcommerce_order_fetch(*, channel: Channel, order_id: int) -> dict[str, Any]:
@@ -36,18 +43,28 @@ def bigcommerce_order_fetch(*, channel: Channel, order_id: int) -> dict[str, Any
         {"X-Auth-Token": channel.access_token, "Accept": "application/json"}
     )
     base = channel.api_base_url.rstrip("/") + f"/v2/orders/{order_id}"
-    order: dict[str, Any] = http.call("GET", base).json()
+    with shapes.about(order_external_id=str(order_id)):
+        order: dict[str, Any] = http.json("GET", base, {"id": ID}, "orders.fetch")
+        products = _products(http, base)
+        try:
+            addresses = _rows(http, http.call("GET", base + "/shipping_addresses"))
+        except shapes.BadPartnerAnswer:
+            raise
+        except PermanentError:
+            addresses = []  # an order without shipping (digital goods) answers 404
+    return {"order": order, "products": products, "shipping_addresses": addresses}
+
+
+def _products(http: ChannelHttp, base: str) -> list[dict[str, Any]]:
     products: list[dict[str, Any]] = []
     for page in range(1, 1000):
-        rows = _rows(http.call("GET", base + "/products", params={"page": page, "limit": PAGE}))
+        rows = _rows(
+            http, http.call("GET", base + "/products", params={"page": page, "limit": PAGE})
+        )
         products += rows
         if len(rows) < PAGE:
             break
-    try:
-        addresses = _rows(http.call("GET", base + "/shipping_addresses"))
-    except PermanentError:
-        addresses = []  # an order without shipping (digital goods) answers 404
-    return {"order": order, "products": products, "shipping_addresses": addresses}
+    return products
 
 
 def bigcommerce_order_event_handle(event: Any) -> int:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.core.errors import DataConflict
+from apps.core.queues import sweep_may_ring
 from apps.sales_channels.models import Channel
 
 from . import metrics
 from .doorbells import ring_task
 from .integrations import inbox_report
 from .models import ChannelOrder, OrderState
-from .transitions import order_transition
+from .transitions import followups_due, order_lease, order_lease_release, order_transition
+
+CANCEL_TASK = "orders.cancel"
 
 
 def cancel_after_push(*, row: ChannelOrder, actor: str) -> None:
@@ -23,7 +26,7 @@ def cancel_after_push(*, row: ChannelOrder, actor: str) -> None:
             order=row, to=OrderState.CANCEL_REQUESTED, actor=actor, reason="cancelled on channel"
         ):
             order_id = row.pk
-            transaction.on_commit(lambda: ring_task("orders.cancel", order_id=order_id))
+            transaction.on_commit(lambda: ring_task(CANCEL_TASK, order_id=order_id))
         return
     if row.state == OrderState.SHIPPED:
         _cancel_after_shipment(row=row)
@@ -44,12 +47,23 @@ def _cancel_after_shipment(*, row: ChannelOrder) -> None:
 
 
 def order_cancel(*, order_id: int, actor: str = "orders.cancel") -> str:
-    """Cancel a cancel_requested order in Odoo when nothing was delivered; else inbox."""
-    from apps.odoo.gateway import get_gateway
-
+    """Cancel a cancel_requested order in Odoo when nothing was delivered; else inbox. One run
+    at a time per order (a lease): a duplicate message finds it busy and does nothing."""
     row = ChannelOrder.objects.select_related("channel").get(pk=order_id)
     if row.state != OrderState.CANCEL_REQUESTED:
         return row.state
+    token = order_lease(order=row)
+    if token is None:
+        return "busy"
+    try:
+        return _cancel(row=row, actor=actor)
+    finally:
+        order_lease_release(order_id=row.pk, token=token)
+
+
+def _cancel(*, row: ChannelOrder, actor: str) -> str:
+    from apps.odoo.gateway import get_gateway
+
     if row.channel.state == Channel.State.SHADOW or row.odoo_id is None:
         order_transition(order=row, to=OrderState.CANCELLED, actor=actor, reason="no Odoo order")
         return row.state
@@ -70,3 +84,16 @@ def order_cancel(*, order_id: int, actor: str = "orders.cancel") -> str:
     order_transition(order=row, to=OrderState.CANCELLED, actor=actor, reason="cancelled in Odoo")
     metrics.ORDERS.labels(row.channel.code, "cancelled").inc()
     return row.state
+
+
+def orders_cancel_sweep(*, limit: int = 500) -> int:
+    """Ring again the cancellations whose message was lost (a broker outage, a killed worker):
+    cancel_requested orders nobody holds and nothing moved for the ring grace."""
+    if not sweep_may_ring(CANCEL_TASK):
+        return 0
+    ids = list(
+        followups_due(state=OrderState.CANCEL_REQUESTED).values_list("pk", flat=True)[:limit]
+    )
+    for order_id in ids:
+        ring_task(CANCEL_TASK, order_id=order_id)
+    return len(ids)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+
+from apps.core.errors import LockContention
 from apps.mappings.models import Binding
 from apps.sales_channels.models import Channel
 
@@ -78,11 +84,38 @@ def partner_vals(row: ChannelOrder) -> dict[str, Any]:
     return vals
 
 
+CREATE_LOCK_SECONDS = 120
+
+
+@contextmanager
+def _creating(refs: set[str]) -> Iterator[None]:
+    """Hold the creation of these customers' partners for one push batch. Two batches pushed at
+    once (two Odoo worker processes) with the same new customer would each find nothing in Odoo
+    and each create it; the batch that finds a customer held retries soon (LockContention, no
+    attempt spent), and by then the partner is in Odoo under its ref. A lock outlives a dead
+    worker only by CREATE_LOCK_SECONDS."""
+    token, held = uuid.uuid4().hex, []
+    try:
+        for ref in sorted(refs):
+            key = f"orders:partner-create:{ref}"
+            if not cache.add(key, token, timeout=CREATE_LOCK_SECONDS):
+                raise LockContention(
+                    f"customer {ref} is being created by another push", retry_after=1
+                )
+            held.append(key)
+        yield
+    finally:
+        for key in held:
+            if cache.get(key) == token:
+                cache.delete(key)
+
+
 def resolve_partners(ctx: BatchContext, rows: list[ChannelOrder]) -> dict[int, OrderPartner]:
     """Order id -> partner: binding, else Odoo by ref/e-mail (ONE search), else create.
 
     A created partner carries a deterministic ref, so a create whose response was lost is found
-    by the next attempt's search instead of being created again.
+    by the next attempt's search instead of being created again; a customer new to two batches
+    at once is created by one of them (_creating).
     """
     out: dict[int, OrderPartner] = {}
     pending: list[ChannelOrder] = []
@@ -103,6 +136,18 @@ def resolve_partners(ctx: BatchContext, rows: list[ChannelOrder]) -> dict[int, O
         )
     }
     unbound = [r for r in pending if (r.channel_id, customer_key(r)) not in bindings]
+    with _creating({_partner_ref(r) for r in unbound}):
+        _resolve(ctx, pending, unbound, bindings, out)
+    return out
+
+
+def _resolve(
+    ctx: BatchContext,
+    pending: list[ChannelOrder],
+    unbound: list[ChannelOrder],
+    bindings: dict[tuple[int, str], int],
+    out: dict[int, OrderPartner],
+) -> None:
     lookup = None
     if unbound:
         # B2B customers are Odoo companies known by their ref (e.g. "ACME").
@@ -144,7 +189,6 @@ def resolve_partners(ctx: BatchContext, rows: list[ChannelOrder]) -> dict[int, O
             },
         )
         bindings[key] = out[row.pk].id
-    return out
 
 
 def b2b_ship_to(

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
+
+from apps.core.doorbell import cache_first, cache_forget
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def ring_task(task_name: str, countdown: float | None = None, **kwargs: Any) -> 
     try:
         current_app.send_task(task_name, kwargs=kwargs, countdown=countdown)
     except BrokerError as exc:
-        cache.delete(ENQUEUE_KEY)
+        cache_forget(ENQUEUE_KEY)
         logger.warning("could not enqueue %s (%s); the sweep will ring it", task_name, exc)
 
 
@@ -41,7 +42,7 @@ def push_due_ring(*, countdown: float | None = None) -> None:
     """
 
     def ring() -> None:
-        if countdown is None and not cache.add(ENQUEUE_KEY, "1", timeout=10):
+        if countdown is None and not cache_first(ENQUEUE_KEY, "1", timeout=10):
             return
         ring_task(PUSH_TASK, countdown=countdown)
 

@@ -21,19 +21,23 @@ Shadow channels: the edit is recorded under `shadow_payload["edits"]`, nothing i
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import DataConflict, MappingMissing, PermanentError
+from apps.core.queues import sweep_may_ring
 from apps.odoo.errors import OdooPermanentError
 from apps.sales_channels.models import Channel
 
-from .acknowledge import order_ack_ring
+from .acknowledge import ACK_TASK, ACKABLE_STATES, ADAPTERS, order_ack_ring
 from .batch import BatchContext
+from .cancel import orders_cancel_sweep
 from .codec import content_fingerprint, payload_hash
 from .customers import OrderPartner, address_dict
 from .doorbells import EDIT_TASK, ring_task
@@ -41,7 +45,7 @@ from .holds import sku_bindings
 from .integrations import inbox_report, order_inbox_report
 from .models import ChannelOrder, OrderLine, OrderState, OrderTransition
 from .odoo_values import jsonable, sale_order_vals
-from .transitions import odoo_reference
+from .transitions import followups_due, odoo_reference, order_lease, order_lease_release
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +62,61 @@ def _addresses_changed(before: dict[str, Any], after: dict[str, Any], key: str) 
 
 
 def order_push_edit(*, order_id: int, actor: str = EDIT_TASK) -> str:
-    """Apply the pending edit of an order in Odoo. Returns what happened."""
+    """Apply the pending edit of an order in Odoo. Returns what happened. One run at a time per
+    order (a lease): a duplicate message finds it busy and does nothing."""
+    row = ChannelOrder.objects.select_related("channel").get(pk=order_id)
+    if row.edit_payload is None or row.state != OrderState.IN_ODOO:
+        return "nothing"
+    token = order_lease(order=row)
+    if token is None:
+        return "busy"
+    try:
+        return _push_edit(row=row, data=row.edit_payload, actor=actor)
+    finally:
+        order_lease_release(order_id=row.pk, token=token)
+
+
+def orders_edit_sweep(*, limit: int = 500) -> int:
+    """Ring again the edits whose message was lost (a broker outage, a killed worker): orders
+    in Odoo with a pending edit, nobody holding them, nothing moved for the ring grace."""
+    if not sweep_may_ring(EDIT_TASK):
+        return 0
+    due = followups_due(state=OrderState.IN_ODOO).filter(edit_payload__isnull=False)
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    for order_id in ids:
+        ring_task(EDIT_TASK, order_id=order_id)
+    return len(ids)
+
+
+def orders_ack_sweep(*, limit: int = 500) -> int:
+    """Ring again the acknowledgements whose message was lost: orders in Odoo the channel has
+    not heard about, untouched for two ring graces (acknowledgements are rate limited, so a
+    short backlog is normal; a second one is harmless, each adapter reads before it writes)."""
+    if not sweep_may_ring(ACK_TASK):
+        return 0
+    now = timezone.now()
+    grace = dt.timedelta(seconds=2 * int(getattr(settings, "HUB_LEDGER_RING_GRACE_SECONDS", 30)))
+    due = ChannelOrder.objects.filter(
+        state__in=ACKABLE_STATES,
+        ack_state="",
+        channel__kind__in=list(ADAPTERS),
+        updated_at__lt=now - grace,
+    )
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    for order_id in ids:
+        ring_task(ACK_TASK, order_id=order_id)
+    return len(ids)
+
+
+def orders_followup_sweep() -> int:
+    """Cancellations, edits and acknowledgements of orders already in Odoo are rung once, after
+    commit; this rings again those whose message was lost (orders.followup_sweep, every 30 s)."""
+    return orders_cancel_sweep() + orders_edit_sweep() + orders_ack_sweep()
+
+
+def _push_edit(*, row: ChannelOrder, data: dict[str, Any], actor: str) -> str:
     from apps.odoo.gateway import get_gateway
 
-    row = ChannelOrder.objects.select_related("channel").get(pk=order_id)
-    data = row.edit_payload
-    if data is None or row.state != OrderState.IN_ODOO:
-        return "nothing"
     channel = row.channel
     skus = [str(ln["sku"]) for ln in data["lines"]]
     products = sku_bindings(channel, skus)
@@ -217,11 +269,19 @@ def _apply(
     **fields: Any,
 ) -> None:
     with transaction.atomic():
+        pending = (
+            ChannelOrder.objects.select_for_update()
+            .values_list("edit_payload", flat=True)
+            .get(pk=row.pk)
+        )
+        # A newer edit that arrived while this one was applied stays pending: its own ring found
+        # the order leased, orders.followup_sweep rings it again.
+        newer = pending if pending is not None and pending != data else None
         ChannelOrder.objects.filter(pk=row.pk).update(
             payload=data,
             payload_hash=payload_hash(data),
             total=Decimal(str(data.get("total") or row.total)).quantize(Decimal("0.01")),
-            edit_payload=None,
+            edit_payload=newer,
             updated_at=timezone.now(),
             **fields,
         )
@@ -246,7 +306,7 @@ def _apply(
         )
         for key, value in fields.items():
             setattr(row, key, value)
-        row.payload, row.edit_payload = data, None
+        row.payload, row.edit_payload = data, newer
 
 
 def _report(row: ChannelOrder, error: PermanentError) -> None:

@@ -79,3 +79,8 @@ def register(register_event_handler: Callable[[str, Callable[[Any], Any]], Any])
     # BigCommerce callbacks carry only the order id: that handler fetches the order first.
     for topic in BIGCOMMERCE_TOPICS:
         register_event_handler(topic, bigcommerce_order_event_handle)
+    # Adobe I/O events are triggers too: the Magento handler re-reads the order over REST.
+    from .magento import MAGENTO_ORDER_EVENTS, magento_order_event_handle
+
+    for topic in MAGENTO_ORDER_EVENTS:
+        register_event_handler(topic, magento_order_event_handle)

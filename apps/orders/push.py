@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,11 +34,12 @@ from apps.core.errors import (
 )
 from apps.core.retry import backoff_delay
 from apps.mappings.models import Binding
+from apps.odoo.errors import OdooBusy
 from apps.sales_channels.models import Channel
 
 from . import metrics
 from .acknowledge import order_ack_ring
-from .batch import BatchContext
+from .batch import BatchContext, PushClock
 from .cancel import cancel_after_push
 from .conf import setting
 from .customers import OrderPartner, b2b_ship_to, customer_key, partner_vals, resolve_partners
@@ -47,6 +49,7 @@ from .holds import credit_exceeded, evaluate, hold_for_credit
 from .integrations import inbox_clear, inbox_report, order_inbox_report
 from .models import ChannelOrder, OrderState, OrderTransition
 from .odoo_values import CENT, jsonable, sale_order_vals
+from .pacing import PushSlot, batch_limit, due_rows, linger, record_cost
 from .transitions import order_transition
 from .warehouses import choose_warehouses, split_vals
 
@@ -100,62 +103,87 @@ def _claim(*, limit: int, token: str, now: dt.datetime) -> list[int]:
     return rows
 
 
-def _due_now(now: dt.datetime) -> Any:
-    return ChannelOrder.objects.filter(
-        Q(state=OrderState.READY) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    )
-
-
 def order_push_due(*, limit: int | None = None) -> int:
-    """Claim up to `limit` due orders and push them to Odoo together. Returns orders claimed."""
+    """Claim up to `limit` due orders and push them to Odoo together. Returns orders claimed.
+
+    The claim waits for one of the Odoo's push slots and may linger while a burst is still
+    arriving (pacing.py), so a burst makes a few large batches, one at a time.
+    """
+    from apps.odoo.gateway import get_gateway
+
+    clock = PushClock()
+    gateway = get_gateway()
+    slot = PushSlot(gateway.client, clock)
+    if not slot.hold():
+        # Every push slot of this Odoo stayed taken: the holders ring again for what is still
+        # due when they finish; ring once more in case one of them died.
+        logger.info("push: no free Odoo push slot after %.1fs; ringing again", slot.waited)
+        push_due_ring(countdown=1)
+        return 0
+    try:
+        return _push_due(gateway=gateway, limit=limit, clock=clock, slot=slot)
+    finally:
+        slot.release()
+
+
+def _push_due(*, gateway: Any, limit: int | None, clock: PushClock, slot: PushSlot) -> int:
     cache.delete(ENQUEUE_KEY)  # from now on, new ready orders need a new ring
-    limit = int(limit or setting("HUB_ORDER_PUSH_BATCH", 100))
+    limit = int(limit or batch_limit(gateway.client))
+    if not slot.contended:
+        # Odoo was idle: give a burst that is still arriving a moment to form a batch.
+        linger(limit=limit, clock=clock)
     token = uuid.uuid4().hex
     now = timezone.now()
-    ids = _claim(limit=limit, token=token, now=now)
+    with clock.step("claim"):
+        ids = _claim(limit=limit, token=token, now=now)
     if not ids:
         # SKIP LOCKED passes over a ready row that another transaction holds at this instant
         # (a duplicate delivery upserting it). That transaction may not ring again, so look
         # once more without skipping and ring shortly if a due row is still waiting.
-        if _due_now(now).exists():
+        if due_rows(now).exists():
             push_due_ring(countdown=1)
         return 0
     if len(ids) >= limit:
-        # A full batch: more may be waiting. Ring now, not after the push, so another worker
-        # process claims the next batch while this one talks to Odoo (the claims never overlap).
+        # A full batch: more may be waiting. Ring now, not after the push: another worker
+        # process claims the next batch as soon as a push slot is free (claims never overlap).
         push_due_ring(countdown=0)
-    rows = list(
-        ChannelOrder.objects.filter(pk__in=ids, lease_token=token)
-        .select_related("channel")
-        .prefetch_related("lines")
-        .order_by("id")
-    )
+    with clock.step("claim"):
+        rows = list(
+            ChannelOrder.objects.filter(pk__in=ids, lease_token=token)
+            .select_related("channel")
+            .prefetch_related("lines")
+            .order_by("id")
+        )
     metrics.PUSH_BATCH_SIZE.observe(len(rows))
-    logger.info("push batch %s: %d orders", token[:8], len(rows))
     shadow = [r for r in rows if r.channel.state == Channel.State.SHADOW]
     legacy = [r for r in rows if r not in shadow and _legacy_owned(r)]
     live = [r for r in rows if r not in shadow and r not in legacy]
-    if shadow:
-        _push_shadow(rows=shadow, token=token)
-    if legacy:
-        _push_shadow(rows=legacy, token=token, legacy=True)
+    with clock.step("shadow"):
+        if shadow:
+            _push_shadow(rows=shadow, token=token)
+        if legacy:
+            _push_shadow(rows=legacy, token=token, legacy=True)
     if live:
-        _push_group(rows=live, token=token)
-    if len(ids) < limit and _due_now(timezone.now()).exists():
-        # Rows skipped while locked (see above) are still due: ring for them.
+        _push_group(gateway=gateway, rows=live, token=token, clock=clock, slot=slot)
+        record_cost(gateway.client, clock, len(live))
+    slot.release()
+    if len(ids) < limit and due_rows().exists():
+        # Rows skipped while locked (see above), or arrived during the push: ring for them.
         push_due_ring(countdown=1)
+    # Where the batch's time went (hub steps, each Odoo RPC): bench/odoo_push_real.py reads it.
+    logger.info("%s", clock.line(token=token, orders=len(ids)))
     return len(ids)
 
 
-def _push_group(*, rows: list[ChannelOrder], token: str) -> None:
-    from apps.odoo.gateway import get_gateway
-
+def _push_group(
+    *, gateway: Any, rows: list[ChannelOrder], token: str, clock: PushClock, slot: PushSlot
+) -> None:
     # Rows failed on their own (a missing mapping) are out of the batch already.
     rows = [r for r in rows if r.state == OrderState.PUSHING]
     if not rows:
         return
     try:
-        _push_batch(gateway=get_gateway(), rows=rows, token=token)
+        _push_batch(gateway=gateway, rows=rows, token=token, clock=clock, slot=slot)
     except TransientError as exc:
         _push_retry_later(rows=rows, token=token, error=exc)
     except ConfigurationError as exc:
@@ -168,8 +196,8 @@ def _push_group(*, rows: list[ChannelOrder], token: str) -> None:
             return
         # One bad order must not block the others: bisect until the bad one is alone.
         half = len(rows) // 2
-        _push_group(rows=rows[:half], token=token)
-        _push_group(rows=rows[half:], token=token)
+        for part in (rows[:half], rows[half:]):
+            _push_group(gateway=gateway, rows=part, token=token, clock=clock, slot=slot)
 
 
 def _push_retry_later(
@@ -183,6 +211,10 @@ def _push_retry_later(
     delay = (
         cap if long_wait else max(retry_after or 0.0, backoff_delay(attempts, base=base, cap=cap))
     )
+    if _odoo_may_still_be_working(error):
+        # Odoo may still be running the call that timed out (a create not committed yet would
+        # be invisible to the retry's search): give it the read timeout again first.
+        delay = min(cap, max(delay, float(setting("ODOO_TIMEOUT_READ", 60.0))))
     due = timezone.now() + dt.timedelta(seconds=delay)
     for row in rows:
         order_transition(
@@ -199,6 +231,12 @@ def _push_retry_later(
     # A short wait is a countdown; a long one is left to the periodic sweep (orders.push_sweep).
     if delay <= float(setting("HUB_MAX_COUNTDOWN", 300)):
         push_due_ring(countdown=delay)
+
+
+def _odoo_may_still_be_working(error: Exception) -> bool:
+    """A call that timed out waiting for Odoo's answer (the request reached Odoo)."""
+    context = getattr(error, "context", None) or {}
+    return bool(context.get("maybe_committed")) and "timeout" in str(error).lower()
 
 
 def _push_failed(*, row: ChannelOrder, token: str, error: PermanentError) -> None:
@@ -258,34 +296,64 @@ def _build(
 
 
 class _RpcCounter:
-    """The gateway's client, counting the RPCs one push batch makes (hub_order_push_rpcs_*)."""
+    """The gateway's client, counting the RPCs one push batch makes (hub_order_push_rpcs_*)
+    and timing each on the batch's clock."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, clock: PushClock, slot: PushSlot) -> None:
         self._client = client
+        self._clock = clock
+        self._slot = slot
         self.calls = 0
 
-    def call(self, *args: Any, **kwargs: Any) -> Any:
+    def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
-        return self._client.call(*args, **kwargs)
+        self._slot.extend()  # the push slot outlives every call of the batch
+        began = time.perf_counter()
+        try:
+            return self._client.call(model, method, *args, **kwargs)
+        finally:
+            self._clock.rpc(f"{model}.{method}", time.perf_counter() - began)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
 
-def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
+def _push_batch(
+    *, gateway: Any, rows: list[ChannelOrder], token: str, clock: PushClock, slot: PushSlot
+) -> None:
     from apps.odoo.client import OdooClient
     from apps.odoo.gateway import OdooGateway
 
-    counter = _RpcCounter(gateway.client)
+    if not slot.hold():  # a bisected half after an earlier half let the slot go
+        raise OdooBusy("no free Odoo push slot", retry_after=1.0)
+    counter = _RpcCounter(gateway.client, clock, slot)
     gateway = OdooGateway(cast(OdooClient, counter))
     ctx = BatchContext(gateway=gateway)
-    built = _build(ctx, rows, token)
+    with clock.step("build"):
+        built = _build(ctx, rows, token)
     if not built:
         return
-    # One search for all references, one create for the missing ones, one confirm for all.
-    ids = gateway.sale_orders_ensure(orders=[v for _, parts in built for v in parts], confirm=True)
-    # ONE read for the whole batch: the names to bind and amount_total to reconcile.
-    info = gateway.sale_orders_totals(order_ids=list(ids.values()))
+    with clock.step("ensure"):
+        # One search for all references, one create for the missing ones, one confirm for all.
+        ids = gateway.sale_orders_ensure(
+            orders=[v for _, parts in built for v in parts], confirm=True
+        )
+        # ONE read for the whole batch: the names to bind and amount_total to reconcile.
+        info = gateway.sale_orders_totals(order_ids=list(ids.values()))
+    slot.release()  # Odoo is done with this batch: the next one may start while we bind
+    with clock.step("bind"):
+        _bind(built=built, ids=ids, info=info, token=token, calls=counter.calls)
+
+
+def _bind(
+    *,
+    built: list[tuple[ChannelOrder, list[dict[str, Any]]]],
+    ids: dict[str, int],
+    info: dict[int, dict[str, Any]],
+    token: str,
+    calls: int,
+) -> None:
+    """pushing -> in_odoo with the ids and names, then the amount check, edits, cancellations."""
     now = timezone.now()
     bound: list[tuple[ChannelOrder, Any]] = []
     # One transaction for the whole batch's bookkeeping (savepoints per order, one commit).
@@ -337,10 +405,10 @@ def _push_batch(*, gateway: Any, rows: list[ChannelOrder], token: str) -> None:
             bound.append((row, amount))
             order_ack_ring(row=row)
     if bound:
-        metrics.PUSH_RPCS_PER_ORDER.observe(counter.calls / len(bound))
+        metrics.PUSH_RPCS_PER_ORDER.observe(calls / len(bound))
     for row, amount in bound:
         code = row.channel.code
-        metrics.PUSH_RPCS.labels(code).inc(counter.calls / len(bound))
+        metrics.PUSH_RPCS.labels(code).inc(calls / len(bound))
         metrics.PUSH_ORDERS.labels(code).inc()
         metrics.ORDERS.labels(code, "pushed").inc()
         metrics.ORDER_TO_ODOO_SECONDS.labels(code).observe((now - row.received_at).total_seconds())

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .cancel import order_cancel
 from .doorbells import push_due_ring
-from .edits import edit_after_shipment
+from .edits import edit_after_shipment, orders_followup_sweep
 from .holds import order_release_hold, orders_release_for_sku
 from .intake import order_ingest, order_upsert, order_validate
 from .push import order_push_due, order_retry, orders_push_sweep
@@ -36,6 +36,7 @@ __all__ = [
     "order_transition",
     "order_upsert",
     "order_validate",
+    "orders_followup_sweep",
     "orders_push_sweep",
     "orders_release_for_sku",
     "push_due_ring",

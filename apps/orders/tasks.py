@@ -61,6 +61,15 @@ def push_sweep() -> int:
 
 
 @periodic_job(
+    name="orders.followup_sweep",
+    every_seconds=30,
+    description="Re-ring cancellations, edits and acknowledgements whose message was lost",
+)
+def followup_sweep() -> int:
+    return services.orders_followup_sweep()
+
+
+@periodic_job(
     name="orders.idempotency_purge",
     every_seconds=3600,
     description="Delete expired Idempotency-Keys of the order API",

@@ -7,8 +7,11 @@ history row is written in the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -88,3 +91,33 @@ def order_shipment_recorded(
         return order.state
     order_note(order=order, actor=actor, reason=reason)
     return order.state
+
+
+def order_lease(*, order: ChannelOrder) -> str | None:
+    """Lease an order that is already in Odoo for one follow-up (its cancellation, its edit),
+    so that a duplicate message or the sweep never runs it twice at once. Returns the lease
+    token, or None while another worker holds the order. The push leases only ready and pushing
+    rows, so the two never meet; a worker that dies leaves a lease that simply expires."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    seconds = int(getattr(settings, "HUB_ORDER_PUSH_LEASE_SECONDS", 300))
+    won = (
+        ChannelOrder.objects.filter(pk=order.pk, state=order.state)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_token=token, lease_until=now + dt.timedelta(seconds=seconds))
+    )
+    return token if won else None
+
+
+def order_lease_release(*, order_id: int, token: str) -> None:
+    ChannelOrder.objects.filter(pk=order_id, lease_token=token).update(lease_until=None)
+
+
+def followups_due(*, state: str, now: dt.datetime | None = None) -> Any:
+    """Orders in `state` whose follow-up should have run by now: not leased, and untouched for
+    the ring grace (a message lost with a broker or a killed worker). See orders_followup_sweep."""
+    now = now or timezone.now()
+    grace = dt.timedelta(seconds=int(getattr(settings, "HUB_LEDGER_RING_GRACE_SECONDS", 30)))
+    return ChannelOrder.objects.filter(state=state, updated_at__lt=now - grace).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )

@@ -10,7 +10,7 @@ class ReturnsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.inbox.roles import APPROVER, ROLE_PERMISSIONS, SUPPORT
+        from apps.inbox.roles import APPROVER, APPROVER_ONLY, ROLE_PERMISSIONS, SUPPORT
         from apps.ledger import services as ledger
 
         from . import handlers, tasks  # noqa: F401  register the tasks and the periodic jobs
@@ -27,5 +27,6 @@ class ReturnsConfig(AppConfig):
         # Support sees returns and refunds; only an Approver decides a refund request.
         ROLE_PERMISSIONS[SUPPORT] |= views
         ROLE_PERMISSIONS[APPROVER] |= views | {"returns.approve_refund"}
+        APPROVER_ONLY.add("returns.approve_refund")
         ledger.register_work_kind(ReturnSync, "returns.sync", kwarg="sync_id")
         handlers.register(ledger.register_event_handler)

@@ -47,7 +47,12 @@ ODOO_STAMP = "%Y-%m-%d %H:%M:%S"
 PAGE = 200
 MAX_PAGES = 50
 ACTOR = "returns.receipt"
-WEBSHOPS = (Channel.Kind.SHOPIFY, Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
+WEBSHOPS = (
+    Channel.Kind.SHOPIFY,
+    Channel.Kind.WOOCOMMERCE,
+    Channel.Kind.BIGCOMMERCE,
+    Channel.Kind.MAGENTO,
+)
 
 
 def approval_above() -> Decimal:

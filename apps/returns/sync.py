@@ -34,7 +34,14 @@ from django.db import transaction
 from apps.core import workrow
 from apps.core.context import correlation
 from apps.core.doorbell import ring_task
-from apps.core.errors import HubError, LockContention, PermanentError, RateLimited, TransientError
+from apps.core.errors import (
+    INFRASTRUCTURE_ERRORS,
+    HubError,
+    LockContention,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from apps.core.workrow import WorkState
 from apps.fulfillment.models import Shipment
 
@@ -101,6 +108,8 @@ def return_sync_run(*, sync_id: int) -> str:
             return _retry(row, LockContention(exc.message, retry_after=exc.retry_after or 1.0))
         except TransientError as exc:
             return _retry(row, exc)
+        except INFRASTRUCTURE_ERRORS as exc:
+            return _retry(row, TransientError(f"{type(exc).__name__}: {exc}"))
         except HubError as exc:
             return _fail(row, exc)
         except Exception as exc:

@@ -18,7 +18,15 @@ from .models import ApiToken, Channel, ChannelSecret, ChannelSyncState, ChannelW
 from .services import api_token_create, api_token_revoke, secret_generate
 from .subscriptions import report_summary
 
-CREDENTIAL_FIELDS = ("access_token", "consumer_key", "consumer_secret")
+CREDENTIAL_FIELDS = ("access_token", "consumer_key", "consumer_secret", "access_token_secret")
+MAGENTO_DEFAULTED = ("magento_store_code", "magento_auth")
+MAGENTO_FIELDS = (
+    "magento_store_code",
+    "magento_auth",
+    "magento_client_id",
+    "magento_io_events",
+    "magento_sources",
+)
 MASK = "•••••••• (set)"
 
 
@@ -79,6 +87,7 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
             "orders_poll_enabled",
             "orders_poll_interval_seconds",
             "api_rate",
+            *MAGENTO_FIELDS,
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -93,9 +102,17 @@ class ChannelForm(forms.ModelForm):  # type: ignore[type-arg]
                 + " — leave blank to keep the stored value.",
             )
             self.initial[name] = ""
+        for name in MAGENTO_DEFAULTED:  # other kinds' forms need not carry Magento settings
+            if name in self.fields:
+                self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in MAGENTO_DEFAULTED:
+            if not data.get(name):
+                data[name] = (
+                    getattr(self.instance, name, "") or Channel._meta.get_field(name).get_default()
+                )
         clear = set(data.get("clear_credentials") or ())
         for name in CREDENTIAL_FIELDS:
             if name in clear:
@@ -193,6 +210,10 @@ class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                     "api_rate",
                 )
             },
+        ),
+        (
+            "Adobe Commerce / Magento 2 (docs/channels.md, Magento intake)",
+            {"fields": MAGENTO_FIELDS, "classes": ("collapse",)},
         ),
         (
             "Finance (docs/finance.md)",
@@ -347,7 +368,7 @@ class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):  # type: ignore[type-a
         obj.prefix = token.prefix
         messages.warning(request, f"New API token (shown once, copy it now): {raw}")
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):

@@ -18,13 +18,20 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from apps.core.errors import ChannelAuthError, PermanentError, RateLimited, TransientError
+from apps.core import shapes
+from apps.core.errors import PermanentError, TransientError
+from apps.core.shapes import ID
 
 from .models import Channel
 
+# Re-exported: the adapters and publishers import these from here.
+from .transport import TIMEOUT as TIMEOUT
+from .transport import _call, _get
+from .transport import _check as _check
+from .transport import answer as answer
+
 logger = logging.getLogger(__name__)
 
-TIMEOUT = (5.0, 30.0)
 WOO_PAGE_SIZE = 100
 SHOPIFY_PAGE_SIZE = 250
 _MAX_PAGES = 10_000  # a server that never stops paging must not loop us forever
@@ -38,47 +45,14 @@ class CatalogItem:
     product_external_id: str = ""
 
 
-def _check(resp: requests.Response, *, channel: Channel) -> None:
-    if resp.status_code < 400:
-        return
-    where = f"{channel.code}: {resp.request.method} {resp.url.split('?')[0]}"
-    if resp.status_code == 429:
-        retry = resp.headers.get("Retry-After")
-        raise RateLimited(
-            f"{where} rate limited",
-            retry_after=float(retry) if retry else None,
-            channel=channel.code,
-        )
-    if resp.status_code >= 500:
-        raise TransientError(f"{where} answered {resp.status_code}", channel=channel.code)
-    if resp.status_code in (401, 403):
-        raise ChannelAuthError(
-            f"{where} refused our credentials ({resp.status_code})", channel=channel.code
-        )
-    raise PermanentError(
-        f"{where} answered {resp.status_code}: {resp.text[:300]}", channel=channel.code
-    )
-
-
-def _get(session: requests.Session, url: str, channel: Channel, **kw: Any) -> requests.Response:
-    return _call(session, "GET", url, channel, **kw)
-
-
-def _call(
-    session: requests.Session, method: str, url: str, channel: Channel, **kw: Any
-) -> requests.Response:
-    try:
-        resp = session.request(method, url, timeout=TIMEOUT, **kw)
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise TransientError(
-            f"{channel.code}: {type(exc).__name__} calling {url}", channel=channel.code
-        ) from exc
-    _check(resp, channel=channel)
-    return resp
-
-
 def _woo_pages(
-    session: requests.Session, url: str, channel: Channel, params: dict[str, Any] | None = None
+    session: requests.Session,
+    url: str,
+    channel: Channel,
+    params: dict[str, Any] | None = None,
+    *,
+    operation: str,
+    item: Any = dict,
 ) -> Iterator[list[dict[str, Any]]]:
     page = 1
     while page <= _MAX_PAGES:
@@ -88,9 +62,7 @@ def _woo_pages(
             channel,
             params={**(params or {}), "per_page": WOO_PAGE_SIZE, "page": page},
         )
-        rows = resp.json()
-        if not isinstance(rows, list):
-            raise PermanentError(f"{channel.code}: {url} did not answer a list")
+        rows: list[dict[str, Any]] = answer(resp, [item], channel=channel, operation=operation)
         yield rows
         total_pages = int(resp.headers.get("X-WP-TotalPages", "1") or 1)
         if page >= total_pages or not rows:
@@ -106,11 +78,16 @@ def woocommerce_catalog(
     session.auth = (channel.consumer_key, channel.consumer_secret)
     base = channel.api_base_url.rstrip("/") + "/wp-json/wc/v3"
     out: list[CatalogItem] = []
-    for rows in _woo_pages(session, f"{base}/products", channel):
+    for rows in _woo_pages(session, f"{base}/products", channel, operation="catalog.read"):
         for product in rows:
             pid = str(product.get("id", ""))
             if product.get("type") == "variable":
-                for variations in _woo_pages(session, f"{base}/products/{pid}/variations", channel):
+                for variations in _woo_pages(
+                    session,
+                    f"{base}/products/{pid}/variations",
+                    channel,
+                    operation="catalog.read_variations",
+                ):
                     out.extend(
                         CatalogItem(
                             external_id=str(v.get("id", "")),
@@ -132,6 +109,12 @@ def woocommerce_catalog(
     return out
 
 
+SHOPIFY_VARIANTS_SHAPE = {
+    "productVariants": {
+        "pageInfo": {"hasNextPage": bool, "endCursor?": (str, None)},
+        "nodes": [{"legacyResourceId": ID, "product?": ({"legacyResourceId?": ID}, None)}],
+    }
+}
 SHOPIFY_VARIANTS_QUERY = """
 query Variants($first: Int!, $after: String) {
   productVariants(first: $first, after: $after) {
@@ -168,15 +151,13 @@ def shopify_catalog(
                 f"{channel.code}: {type(exc).__name__} calling Shopify", channel=channel.code
             ) from exc
         _check(resp, channel=channel)
-        body = resp.json()
-        errors = body.get("errors") or []
-        if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
-            raise RateLimited(f"{channel.code}: Shopify GraphQL throttled", channel=channel.code)
-        if errors:
-            raise PermanentError(
-                f"{channel.code}: Shopify GraphQL errors: {errors}"[:500], channel=channel.code
-            )
-        conn = body["data"]["productVariants"]
+        conn = shapes.graphql_data(
+            resp,
+            SHOPIFY_VARIANTS_SHAPE,
+            partner=channel.code,
+            operation="catalog.read",
+            channel=channel.code,
+        )["productVariants"]
         out.extend(
             CatalogItem(
                 external_id=str(n["legacyResourceId"]),
@@ -193,6 +174,8 @@ def shopify_catalog(
 
 
 BIGCOMMERCE_PAGE_SIZE = 250
+# v3 list answers: ``data`` and ``meta.pagination.total_pages``.
+BIGCOMMERCE_META = {"pagination?": ({"total_pages?": (int, None)}, None)}
 
 
 def bigcommerce_catalog(
@@ -210,8 +193,16 @@ def bigcommerce_catalog(
     page = 1
     while page <= _MAX_PAGES:
         params = {"include": "variants", "limit": BIGCOMMERCE_PAGE_SIZE, "page": page}
-        body = _get(session, url, channel, params=params, headers=headers).json()
-        for product in body.get("data") or []:
+        body = answer(
+            _get(session, url, channel, params=params, headers=headers),
+            {
+                "data": [{"variants?": ([dict], None)}],
+                "meta?": (BIGCOMMERCE_META, None),
+            },
+            channel=channel,
+            operation="catalog.read",
+        )
+        for product in body["data"]:
             pid = str(product.get("id", ""))
             for variant in product.get("variants") or []:
                 out.append(
@@ -236,6 +227,10 @@ def channel_catalog(*, channel: Channel) -> list[CatalogItem]:
         return shopify_catalog(channel=channel)
     if channel.kind == Channel.Kind.BIGCOMMERCE:
         return bigcommerce_catalog(channel=channel)
+    if channel.kind == Channel.Kind.MAGENTO:
+        from .magento_catalog import magento_catalog  # imports CatalogItem from here
+
+        return magento_catalog(channel=channel)
     raise PermanentError(
         f"reading the catalog of a {channel.kind} channel is not supported", field="kind"
     )
@@ -259,6 +254,9 @@ def _link_pages(
     key: str,
     params: dict[str, Any],
     headers: dict[str, str],
+    *,
+    operation: str,
+    item: Any = dict,
 ) -> Iterator[list[dict[str, Any]]]:
     """Shopify REST cursor paging: follow `Link: <…page_info=…>; rel="next"` as given (the
     cursor carries the filters; Shopify refuses them next to `page_info`)."""
@@ -269,9 +267,9 @@ def _link_pages(
             return
         resp = _get(session, next_url, channel, params=params if first else None, headers=headers)
         first = False
-        rows = resp.json().get(key)
-        if not isinstance(rows, list):
-            raise PermanentError(f"{channel.code}: {url} answered no {key!r} list")
+        rows: list[dict[str, Any]] = answer(
+            resp, {key: [item]}, channel=channel, operation=operation
+        )[key]
         yield rows
         next_url = resp.links.get("next", {}).get("url")
 
@@ -288,7 +286,15 @@ def shopify_orders_updated(
         "order": "updated_at asc",
         "limit": SHOPIFY_PAGE_SIZE,
     }
-    yield from _link_pages(session or requests.Session(), url, channel, "orders", params, headers)
+    yield from _link_pages(
+        session or requests.Session(),
+        url,
+        channel,
+        "orders",
+        params,
+        headers,
+        operation="orders.poll",
+    )
 
 
 def _seek_pages(
@@ -323,10 +329,10 @@ def _seek_pages(
             page += 1
 
 
-def _rows(resp: requests.Response, channel: Channel) -> list[dict[str, Any]]:
-    rows = resp.json()
-    if not isinstance(rows, list):
-        raise PermanentError(f"{channel.code}: {resp.url.split('?')[0]} did not answer a list")
+def _rows(resp: requests.Response, channel: Channel, **kw: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = answer(
+        resp, [dict], channel=channel, operation="orders.poll", **kw
+    )
     return rows
 
 
@@ -402,7 +408,7 @@ def bigcommerce_orders_updated(
         }
         resp = _get(session, url, channel, params=params, headers=_bigcommerce_headers(channel))
         # v2 answers an empty page with 204 and no body.
-        return [] if resp.status_code == 204 or not resp.content else _rows(resp, channel)
+        return [] if resp.status_code == 204 else _rows(resp, channel, empty=[])
 
     yield from _seek_pages(
         fetch,
@@ -414,6 +420,11 @@ def bigcommerce_orders_updated(
 
 
 # --- webhook subscriptions ---------------------------------------------------------------------
+
+
+SHOPIFY_WEBHOOK = {"id": ID, "topic": str, "address": str}
+WOO_WEBHOOK = {"id": ID, "topic": str, "delivery_url": str}
+BIGCOMMERCE_HOOK = {"id": ID, "scope": str, "destination": str}
 
 
 @dataclass(frozen=True)
@@ -436,7 +447,14 @@ def webhook_subscriptions_list(
         return [
             Subscription(str(h["id"]), str(h["topic"]), str(h["address"]), True, "active")
             for rows in _link_pages(
-                session, url, channel, "webhooks", {"limit": SHOPIFY_PAGE_SIZE}, headers
+                session,
+                url,
+                channel,
+                "webhooks",
+                {"limit": SHOPIFY_PAGE_SIZE},
+                headers,
+                operation="webhooks.list",
+                item=SHOPIFY_WEBHOOK,
             )
             for h in rows
         ]
@@ -451,7 +469,14 @@ def webhook_subscriptions_list(
                 h.get("status") == "active",
                 str(h.get("status") or ""),
             )
-            for rows in _woo_pages(session, url, channel, {"status": "all"})
+            for rows in _woo_pages(
+                session,
+                url,
+                channel,
+                {"status": "all"},
+                operation="webhooks.list",
+                item=WOO_WEBHOOK,
+            )
             for h in rows
         ]
     if channel.kind == Channel.Kind.BIGCOMMERCE:
@@ -465,7 +490,12 @@ def webhook_subscriptions_list(
                 params={"page": page, "limit": BIGCOMMERCE_PAGE_SIZE},
                 headers=_bigcommerce_headers(channel),
             )
-            body = resp.json()
+            body = answer(
+                resp,
+                {"data": [BIGCOMMERCE_HOOK], "meta?": (BIGCOMMERCE_META, None)},
+                channel=channel,
+                operation="webhooks.list",
+            )
             out.extend(
                 Subscription(
                     str(h["id"]),
@@ -474,7 +504,7 @@ def webhook_subscriptions_list(
                     bool(h.get("is_active")),
                     "active" if h.get("is_active") else "disabled",
                 )
-                for h in body.get("data") or []
+                for h in body["data"]
             )
             pages = int(((body.get("meta") or {}).get("pagination") or {}).get("total_pages") or 1)
             if page >= pages:
@@ -494,7 +524,12 @@ def webhook_subscription_create(
         payload: dict[str, Any] = {
             "webhook": {"topic": topic, "address": address, "format": "json"}
         }
-        h = _call(session, "POST", url, channel, json=payload, headers=headers).json()["webhook"]
+        h = answer(
+            _call(session, "POST", url, channel, json=payload, headers=headers),
+            {"webhook": SHOPIFY_WEBHOOK},
+            channel=channel,
+            operation="webhooks.create",
+        )["webhook"]
         return Subscription(str(h["id"]), str(h["topic"]), str(h["address"]), True, "active")
     if channel.kind == Channel.Kind.WOOCOMMERCE:
         session.auth = (channel.consumer_key, channel.consumer_secret)
@@ -506,14 +541,24 @@ def webhook_subscription_create(
             "secret": secret,
             "status": "active",
         }
-        h = _call(session, "POST", url, channel, json=payload).json()
+        h = answer(
+            _call(session, "POST", url, channel, json=payload),
+            {"id": ID},
+            channel=channel,
+            operation="webhooks.create",
+        )
         return Subscription(str(h["id"]), topic, address, h.get("status") == "active", "active")
     if channel.kind == Channel.Kind.BIGCOMMERCE:
         url = channel.api_base_url.rstrip("/") + "/v3/hooks"
         payload = {"scope": topic, "destination": address, "is_active": True, "headers": {}}
-        h = _call(
-            session, "POST", url, channel, json=payload, headers=_bigcommerce_headers(channel)
-        ).json()["data"]
+        h = answer(
+            _call(
+                session, "POST", url, channel, json=payload, headers=_bigcommerce_headers(channel)
+            ),
+            {"data": {"id": ID}},
+            channel=channel,
+            operation="webhooks.create",
+        )["data"]
         return Subscription(str(h["id"]), topic, address, bool(h.get("is_active")), "active")
     raise PermanentError(f"{channel.kind} channels have no webhook subscriptions", field="kind")
 

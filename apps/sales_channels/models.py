@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -16,11 +17,23 @@ def _default_import_states() -> list[str]:
     return ["paid", "authorized"]
 
 
+def validate_magento_sources(value: object) -> None:
+    """{"<Odoo warehouse id>": "<MSI source code>", ...}: non-empty strings both sides."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise ValidationError(
+            'MSI sources: a JSON object of Odoo warehouse id to MSI source code, e.g. {"1": '
+            '"default"}'
+        )
+
+
 class Channel(models.Model):
     class Kind(models.TextChoices):
         SHOPIFY = "shopify", "Shopify"
         WOOCOMMERCE = "woocommerce", "WooCommerce"
         BIGCOMMERCE = "bigcommerce", "BigCommerce"
+        MAGENTO = "magento", "Adobe Commerce / Magento 2"
         B2B_API = "b2b_api", "B2B portal (hub API)"
         STANDARD_WEBHOOKS = "standard_webhooks", "Any Standard Webhooks sender"
 
@@ -42,16 +55,67 @@ class Channel(models.Model):
         blank=True,
         default="",
         help_text="Shopify: https://<shop>.myshopify.com; WooCommerce: the site URL; "
-        "BigCommerce: https://api.bigcommerce.com/stores/<hash>",
+        "BigCommerce: https://api.bigcommerce.com/stores/<hash>; "
+        "Magento: the store's base URL (the hub calls <base>/rest/<store code>/V1/...)",
     )
     # Credentials for calling the channel's API. Encrypted at rest; never rendered by the admin.
     access_token = EncryptedTextField(
         blank=True,
         default="",
-        help_text="Shopify X-Shopify-Access-Token / BigCommerce X-Auth-Token",
+        help_text="Shopify X-Shopify-Access-Token / BigCommerce X-Auth-Token / "
+        "Magento integration access token",
     )
-    consumer_key = EncryptedTextField(blank=True, default="", help_text="WooCommerce ck_…")
-    consumer_secret = EncryptedTextField(blank=True, default="", help_text="WooCommerce cs_…")
+    consumer_key = EncryptedTextField(
+        blank=True, default="", help_text="WooCommerce ck_… / Magento integration consumer key"
+    )
+    consumer_secret = EncryptedTextField(
+        blank=True, default="", help_text="WooCommerce cs_… / Magento integration consumer secret"
+    )
+    access_token_secret = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Magento integration access token secret (OAuth 1.0a signing only)",
+    )
+
+    # Adobe Commerce / Magento 2 (apps/sales_channels/magento.py, docs/channels.md).
+    class MagentoAuth(models.TextChoices):
+        BEARER = "bearer", "Integration access token as a bearer token"
+        OAUTH1 = "oauth1", "OAuth 1.0a request signing (consumer + access token and secrets)"
+
+    magento_store_code = models.CharField(
+        max_length=64,
+        default="default",
+        validators=[RegexValidator(r"^[A-Za-z0-9_]+$", "a Magento store code: letters, digits, _")],
+        help_text="Magento store view code in the REST path <base>/rest/<store code>/V1/...",
+    )
+    magento_auth = models.CharField(
+        max_length=8,
+        choices=MagentoAuth.choices,
+        default=MagentoAuth.BEARER,
+        help_text="Bearer needs oauth/consumer/enable_integration_as_bearer=1 on Magento 2.4.4+; "
+        "otherwise sign with OAuth 1.0a",
+    )
+    magento_client_id = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Adobe I/O Events: the project's client id, checked against each event's "
+        "recipient_client_id",
+    )
+    magento_io_events = models.BooleanField(
+        default=False,
+        help_text="Adobe Commerce sends Adobe I/O Events to the hub (off: Magento Open Source, "
+        "the order poll is the only intake)",
+    )
+    magento_sources = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_magento_sources],
+        help_text=(
+            'MSI source code per Odoo warehouse id, e.g. {"1": "default", "2": "eu"}; with '
+            "one source the key is free; empty = MSI off (legacy stock items)"
+        ),
+    )
 
     pricelist_id = models.PositiveIntegerField(null=True, blank=True)
     stock_buffer = models.PositiveIntegerField(

@@ -87,3 +87,23 @@ def standard_webhooks_verify(
         for candidate in candidates:
             ok |= hmac.compare_digest(expected, candidate)
     return None if ok else "signature_invalid"
+
+
+def rsa_sha256_verify(*, body: bytes, signature: str, public_key: object) -> bool:
+    """Adobe I/O Events: base64 RSA-SHA256 (PKCS#1 v1.5) of the raw body under `public_key`
+    (a `cryptography` RSAPublicKey). False for anything malformed, never an exception."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return False
+    try:
+        raw = base64.b64decode(signature.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    try:
+        public_key.verify(raw, body, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -7,7 +7,9 @@ A topic is *healthy* when an active subscription delivers it to the hub's own UR
 (`HUB_PUBLIC_URL` + `/webhooks/<kind>/<code>/`); *disabled* when only an inactive one does
 (WooCommerce `status` paused/disabled, BigCommerce `is_active: false`); *missing* otherwise —
 a subscription of the topic to another address is not ours (listed as `foreign`). Shopify has no
-disabled state: it deletes a subscription that keeps failing.
+disabled state: it deletes a subscription that keeps failing. Magento's subscriptions are its
+Adobe I/O Events registration, read from Adobe, or none at all (Open Source: the report notes
+that the poll is the intake); see `magento_health`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.utils import timezone
 
 from apps.core.errors import ConfigurationError, HubError, PermanentError
 
-from . import clients
+from . import clients, magento_health
 from .models import Channel, ChannelSyncState
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ CANDIDATE_TOPICS: dict[str, tuple[str, ...]] = {
         "store/customer/created",
         "store/customer/updated",
     ),
+    # Adobe I/O Events codes; the registration lives at Adobe (magento_health.py).
+    Channel.Kind.MAGENTO: magento_health.EVENTS,
 }
 REACTIVATABLE = (Channel.Kind.WOOCOMMERCE, Channel.Kind.BIGCOMMERCE)
 
@@ -105,6 +109,7 @@ class WebhookReport:
     topics: list[TopicHealth] = field(default_factory=list)
     extra: list[dict[str, Any]] = field(default_factory=list)  # ours, for topics not handled
     error: str = ""
+    note: str = ""  # why nothing was compared (Magento: I/O Events off, the poll is the intake)
 
     @property
     def unhealthy(self) -> list[TopicHealth]:
@@ -131,6 +136,9 @@ def _newest_secret(channel: Channel) -> str:
 
 
 def _repair(channel: Channel, row: TopicHealth, url: str) -> None:
+    if channel.kind == Channel.Kind.MAGENTO:
+        row.action = f"failed: {magento_health.REPAIR_HINT}"
+        return
     try:
         if row.status == DISABLED and channel.kind in REACTIVATABLE:
             clients.webhook_subscription_activate(
@@ -158,8 +166,20 @@ def channel_subscriptions_check(
         channel=channel.code, url="", checked_at=timezone.now().isoformat(), repair=repair
     )
     try:
+        if channel.kind == Channel.Kind.MAGENTO:
+            failure = magento_health.poll_off_error(channel)
+            if failure is not None:
+                raise failure
+            report.note = magento_health.unchecked_note(channel)
+            if report.note:
+                _store(channel, report)
+                return report
         report.url = url = hub_webhook_url(channel)
-        subs = clients.webhook_subscriptions_list(channel=channel)
+        if channel.kind == Channel.Kind.MAGENTO:
+            subs = magento_health.registrations_list(channel=channel)
+            topics = magento_health.relevant_topics(topics, subs, url)
+        else:
+            subs = clients.webhook_subscriptions_list(channel=channel)
         for topic in topics:
             ours = [s for s in subs if s.topic == topic and s.address == url]
             row = TopicHealth(topic=topic, status=MISSING)
@@ -198,6 +218,8 @@ def report_summary(report: dict[str, Any]) -> str:
         return "never checked"
     if report.get("error"):
         return f"error: {report['error']}"
+    if report.get("note"):
+        return str(report["note"])
     rows = report.get("topics") or []
     counts: dict[str, int] = {}
     for row in rows:

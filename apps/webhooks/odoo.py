@@ -23,14 +23,13 @@ import orjson
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from apps.fulfillment.detection import picking_hint_receive
 from apps.inventory.detection import odoo_hint_receive
 
 from .metrics import WEBHOOKS
 from .receivers import Refusal
-from .views import read_body_bounded
+from .views import allow_methods, read_body_bounded
 
 KIND = "odoo"
 
@@ -64,7 +63,7 @@ def _refused(refusal: Refusal) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
+@allow_methods("POST")
 def odoo_stock_hint(request: HttpRequest, token: str) -> JsonResponse:
     try:
         payload = _hint_body(request, token)
@@ -76,7 +75,7 @@ def odoo_stock_hint(request: HttpRequest, token: str) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
+@allow_methods("POST")
 def odoo_picking_hint(request: HttpRequest, token: str) -> JsonResponse:
     try:
         payload = _hint_body(request, token)

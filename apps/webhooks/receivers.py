@@ -9,6 +9,7 @@ the JSON error answer.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import time
 from abc import ABC, abstractmethod
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from apps.sales_channels import adobe_keys
 from apps.sales_channels.models import Channel
 from apps.sales_channels.signatures import (
     hmac_base64_verify,
+    rsa_sha256_verify,
     standard_key,
     standard_webhooks_verify,
 )
@@ -57,6 +60,7 @@ class Receiver(ABC):
     signature_header: str
     # Headers worth keeping with the event (never the signature: it is useless once verified).
     kept_headers: tuple[str, ...] = ()
+    has_handshake = False  # answers a subscription handshake GET (`challenge`)
 
     def dummy_verify(self, body: bytes) -> None:
         """Same work as a real verification, against a secret nobody has (timing parity)."""
@@ -74,6 +78,14 @@ class Receiver(ABC):
 
         None by default; Shopify checks its shop domain.
         """
+        return None
+
+    def check_payload(self, *, channel: Channel, payload: Any) -> None:
+        """Checks on the verified, parsed body against the channel (Adobe: the recipient)."""
+        return None
+
+    def challenge(self, query: Mapping[str, str]) -> Any:
+        """The answer to a subscription handshake GET, or None when the sender has none."""
         return None
 
     @abstractmethod
@@ -238,9 +250,12 @@ class StandardWebhooksReceiver(Receiver):
 
     def describe(self, *, body: bytes, payload: Any, headers: Mapping[str, str]) -> Delivery:
         obj = payload if isinstance(payload, dict) else {}
-        topic = str(obj.get("type") or obj.get("scope") or "")
-        if not topic:
-            raise Refusal(400, "field_missing", "the payload names no event type", field="type")
+        # `type` (Standard Webhooks), else `scope` (BigCommerce): a non-empty string, as the
+        # OpenAPI document says (apps/webhooks/openapi.py); str(5) or a blank is no event type.
+        key = "type" if "type" in obj else "scope"
+        topic = obj.get(key)
+        if not isinstance(topic, str) or not topic:
+            raise Refusal(400, "field_missing", "the payload names no event type", field=key)
         data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
         assert isinstance(data, dict)
         ref = _id(data.get("id"))
@@ -268,6 +283,162 @@ class BigCommerceReceiver(StandardWebhooksReceiver):
         return delivery
 
 
+ADOBE_PREFIX = "com.adobe.commerce."
+_ORDER_CHILDREN = ("invoice", "shipment", "creditmemo", "status_history", "_track")
+_CHALLENGE = re.compile(r"^[A-Za-z0-9._~-]{1,200}$")
+
+
+def _dummy_rsa_key() -> Any:
+    """A throwaway public key for timing parity on unknown channels (made once per process)."""
+    global _DUMMY_KEY
+    if _DUMMY_KEY is None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        _DUMMY_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    return _DUMMY_KEY
+
+
+_DUMMY_KEY: Any = None
+
+
+class AdobeIOReceiver(Receiver):
+    """Adobe I/O Events for Adobe Commerce (CHANNELS.md 4.2): two RSA-SHA256 signatures of the
+    raw body, `x-adobe-digital-signature-1/2`, each verified with the public key at
+    `x-adobe-public-key1/2-path` on the Adobe key host (apps.sales_channels.adobe_keys).
+
+    Adobe's rule: the delivery is authentic when at least one signature verifies (two key pairs
+    let Adobe rotate one at a time). A path on another host refuses the whole delivery, even if
+    the other signature verifies: Adobe never sends one, so it is a forgery. A key that cannot be
+    had right now (key host down) answers 503 unless the other signature verified, so Adobe
+    retries instead of the event being refused. The body's `recipient_client_id` must be the
+    channel's client id (`check_payload`). The legacy `x-adobe-signature` (HMAC with the console
+    client secret, UNCONFIRMED whether still sent) is not accepted on its own.
+    """
+
+    kind = Channel.Kind.MAGENTO
+    has_handshake = True
+    signature_header = "x-adobe-digital-signature-1"
+    pairs = (
+        ("x-adobe-digital-signature-1", "x-adobe-public-key1-path"),
+        ("x-adobe-digital-signature-2", "x-adobe-public-key2-path"),
+    )
+    kept_headers = (
+        "x-adobe-event-code",
+        "x-adobe-event-id",
+        "x-adobe-provider",
+        "x-adobe-delivery-id",
+        "x-adobe-retry-count",
+        "x-adobe-public-key1-path",
+        "x-adobe-public-key2-path",
+        "Content-Type",
+    )
+
+    def dummy_verify(self, body: bytes) -> None:
+        rsa_sha256_verify(body=body, signature="", public_key=_dummy_rsa_key())
+
+    def challenge(self, query: Mapping[str, str]) -> Any:
+        value = query.get("challenge", "")
+        if not _CHALLENGE.match(value):
+            raise Refusal(
+                400, "challenge_invalid", "send ?challenge=<token> (1-200 URL-safe characters)"
+            )
+        return {"challenge": value}
+
+    def verify(self, *, body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> None:
+        present = [(s, p) for s, p in self.pairs if headers.get(s, "").strip()]
+        if not present:
+            raise Refusal(
+                401, "signature_missing", "the delivery is not signed", header=self.signature_header
+            )
+        urls = []
+        for sig_header, path_header in present:
+            path = headers.get(path_header, "").strip()
+            if not path:
+                raise Refusal(
+                    400, "header_missing", f"{path_header} is required", header=path_header
+                )
+            try:
+                urls.append((sig_header, adobe_keys.key_url(path)))
+            except adobe_keys.KeyHostRefused as exc:
+                raise Refusal(401, "key_host_refused", str(exc), header=path_header) from exc
+        unavailable = ""
+        for sig_header, url in urls:
+            try:
+                key = adobe_keys.public_key(url)
+            except adobe_keys.KeyUnavailable as exc:
+                unavailable = str(exc)
+                continue
+            if rsa_sha256_verify(body=body, signature=headers[sig_header], public_key=key):
+                return
+        if unavailable:
+            raise Refusal(503, "key_unavailable", unavailable, header=self.pairs[0][1])
+        raise _signature_invalid(self.signature_header)
+
+    def check_payload(self, *, channel: Channel, payload: Any) -> None:
+        obj = payload if isinstance(payload, dict) else {}
+        # CloudEvents extension names are lower-case without "_"; the field notes and Adobe's
+        # SDK say recipient_client_id (UNCONFIRMED which one current deliveries carry): both.
+        given = _id(obj.get("recipient_client_id", obj.get("recipientclientid")))
+        expected = channel.magento_client_id.strip()
+        if not expected:
+            raise Refusal(
+                401,
+                "recipient_not_configured",
+                "the channel has no Adobe I/O client id (manage.py channel set CODE "
+                "--magento-client-id ID); events cannot be checked, so none are accepted",
+                field="recipient_client_id",
+            )
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Refusal(
+                401,
+                "recipient_mismatch",
+                "recipient_client_id is not this channel's Adobe I/O client id",
+                field="recipient_client_id",
+            )
+
+    def describe(self, *, body: bytes, payload: Any, headers: Mapping[str, str]) -> Delivery:
+        obj = payload if isinstance(payload, dict) else {}
+        # The body is signed, the headers are not: the body's type and event id win, and a
+        # header that contradicts them is refused.
+        topic = _id(obj.get("type")) or headers.get("x-adobe-event-code", "").strip()
+        if not topic:
+            raise Refusal(400, "field_missing", "the event names no type", field="type")
+        if not topic.startswith(ADOBE_PREFIX):
+            topic = ADOBE_PREFIX + topic
+        event_id = _id(obj.get("event_id"))
+        header_id = headers.get("x-adobe-event-id", "").strip()
+        if event_id and header_id and header_id != event_id:
+            raise Refusal(
+                400,
+                "header_mismatch",
+                "x-adobe-event-id differs from the body's event_id",
+                header="x-adobe-event-id",
+            )
+        # The CloudEvent `id` is the same uuid in the deliveries seen so far (UNCONFIRMED that it
+        # always is): the last resort only.
+        dedupe = event_id or header_id or _id(obj.get("id"))
+        if not dedupe:
+            raise Refusal(
+                400, "header_missing", "x-adobe-event-id is required", header="x-adobe-event-id"
+            )
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        value = data.get("value") if isinstance(data, dict) else None
+        value = value if isinstance(value, dict) else {}
+        # Order events carry the order itself (entity_id); invoices, shipments, credit memos,
+        # tracks and status history carry it as order_id (parent_id): the order is the entity.
+        ref, entity = "", ""
+        if any(part in topic for part in _ORDER_CHILDREN):
+            ref = _id(value.get("order_id")) or _id(value.get("parent_id"))
+        elif "order" in topic:
+            ref = _id(value.get("entity_id")) or _id(value.get("order_id"))
+        if ref:
+            return Delivery(topic, dedupe, f"order:{ref}", ref)
+        resource = next((r for r in ("product", "customer") if r in topic), "")
+        ref = _id(value.get("entity_id")) if resource else ""
+        entity = f"{resource}:{ref}" if ref else ""
+        return Delivery(topic=topic, dedupe_key=dedupe, entity_key=entity, external_ref=ref)
+
+
 RECEIVERS: dict[str, Receiver] = {
     r.kind: r
     for r in (
@@ -275,6 +446,7 @@ RECEIVERS: dict[str, Receiver] = {
         WooCommerceReceiver(),
         StandardWebhooksReceiver(),
         BigCommerceReceiver(),
+        AdobeIOReceiver(),
     )
 }
 # Also accept the hyphenated spelling in URLs.

@@ -19,6 +19,7 @@ class Request:
     headers: Message  # case-insensitive lookups, as HTTP requires
     body: bytes
     host: str  # "host:port" this stand-in was reached at
+    raw_query: str = ""  # as sent: parse_qs drops blank values such as Magento's `searchCriteria=`
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

@@ -1,4 +1,4 @@
-"""HTTP front shared by the three stand-ins: platform routing, faults, control endpoints.
+"""HTTP front shared by the stand-ins: platform routing, faults, control endpoints.
 
 Every stand-in also answers the Stripe API under ``/v1/`` (``stripe.py``): the payment gateway
 account of a WooCommerce or BigCommerce store; faults and latency apply to it as well.
@@ -17,9 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import sender
+from . import hostile, magento_ops, sender
 from .base import Platform, Request, Response
 from .bigcommerce import BigCommerce
+from .magento import Magento
 from .shopify import Shopify
 from .store import Store, default_seed
 from .stripe import Stripe
@@ -94,6 +95,11 @@ class StandIn:
             self.platform = WooCommerce(self.store)
         elif kind == "bigcommerce":
             self.platform = BigCommerce(self.store)
+        elif kind == "magento":
+            self.platform = Magento(self.store)
+            # Magento write endpoints register here, one line each: self.platform.extend(handler)
+            # (handler(platform, req, route, body) -> Response | None; see magento.py).
+            magento_ops.install(self.platform)  # stock, shipments, credit memos, comments
         else:
             raise ValueError(f"unknown kind {kind!r}")
         self.stripe = Stripe(self.store)  # state in store.extra: reset with the store
@@ -124,12 +130,14 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _send(self, resp: Response) -> None:
-        data = b"" if resp.status == 204 else json.dumps(resp.body).encode()
+        raw = isinstance(resp.body, bytes)  # e.g. a PEM file from the Adobe key host
+        data = b"" if resp.status == 204 else resp.body if raw else json.dumps(resp.body).encode()
         self.send_response(resp.status)
         for name, value in resp.headers.items():
             self.send_header(name, value)
         if resp.status != 204:  # RFC 9110: a 204 carries neither body nor Content-Length
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            if not raw:
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if data:
@@ -143,7 +151,9 @@ class Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         body = self._read_body()
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        req = Request(self.command, split.path, parse_qs(split.query), self.headers, body, host)
+        req = Request(
+            self.command, split.path, parse_qs(split.query), self.headers, body, host, split.query
+        )
         if split.path.startswith(CONTROL):
             self._send(self._control(req))
             return
@@ -170,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
                 # The call was handled (a write happened); only its answer is lost or replaced.
                 answer = "dropped" if injected.get("drop") else "injected"
                 if not injected.get("drop"):
-                    replaced = self._injected(injected)
+                    replaced = self._injected(injected, resp)
                     replaced.write, replaced.op = resp.write, resp.op
                     resp = replaced
         st = si.store
@@ -200,8 +210,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(resp)
 
-    @staticmethod
-    def _injected(item: dict[str, Any]) -> Response:
+    def _injected(self, item: dict[str, Any], handled: Response | None = None) -> Response:
+        if hostile.is_hostile(item):  # a broken partner's answer (hostile.py)
+            return hostile.answer(item, self.server.standin.kind, handled)
         status = int(item.get("status", 500))
         headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
         return Response(
@@ -264,6 +275,13 @@ class Handler(BaseHTTPRequestHandler):
                 if req.method == "POST":
                     return Response(200, payments.seed(body if isinstance(body, dict) else {}))
                 return Response(200, payments.snapshot())
+            if name == "adobe-keys" and si.kind == "magento":
+                keys = si.platform.keys  # type: ignore[attr-defined]
+                if req.method == "POST":  # {"path": "/prod/keys/x.pem", "pem": "..."}
+                    keys.publish(str(body["path"]), str(body["pem"]).encode())
+                    return Response(200, {"published": str(body["path"])})
+                pairs = keys.ensure()
+                return Response(200, {"paths": [p.path for p in pairs]})
             if name == "stripe/payouts" and req.method == "POST":
                 return Response(200, si.stripe.seed(body if isinstance(body, dict) else {}))
             if name == "stripe/credentials" and req.method == "GET":
@@ -276,6 +294,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_webhook(self, req: Request, body: dict[str, Any]) -> Response:
         si = self.server.standin
+        own = getattr(si.platform, "send_webhook", None)
+        if own is not None:  # Magento: Adobe I/O Events, RSA-signed with the stand-in's keys
+            response: Response = own(req, body)
+            return response
         url, topic, secret = body.get("url"), body.get("topic"), body.get("secret")
         if not url or not topic or secret is None:
             return Response(400, {"error": "url, topic and secret are required"})

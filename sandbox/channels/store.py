@@ -33,6 +33,8 @@ ID_SCHEMES = {
     "shopify": IdScheme(7_100_000_001, 42_100_000_001, 44_100_000_001, order=5_912_345_678_901),
     "woocommerce": IdScheme(101, 101, 0, shared_product_variant_space=True, order=501),
     "bigcommerce": IdScheme(111, 201, 0, order=250),
+    # Magento: every SKU is a product (entity id); a configurable parent is one too.
+    "magento": IdScheme(1, 1, 0, shared_product_variant_space=True, order=1),
 }
 
 
@@ -185,7 +187,9 @@ class Store:
                         self._alloc_product(), str(group or row.get("name") or sku), group
                     )
                     self.products[product.id] = product
-                variant_id = product.id if not group and self.kind == "woocommerce" else 0
+                variant_id = (
+                    product.id if not group and self.ids.shared_product_variant_space else 0
+                )
                 if not variant_id:
                     variant_id = self._alloc_variant()
                 inv = 0

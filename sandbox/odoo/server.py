@@ -15,7 +15,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import SERVER_VERSION, SERVER_VERSION_INFO, json2, versions
+from . import SERVER_VERSION, SERVER_VERSION_INFO, hostile, json2, versions
 from . import account as _account  # noqa: F401  (registers model behaviour)
 from . import misc as _misc  # noqa: F401
 from . import pricing as _pricing  # noqa: F401
@@ -351,6 +351,10 @@ class Handler(BaseHTTPRequestHandler):
         send_error = on_error or (lambda err: self._send(200, error_body(req_id, err)))
         sb.stats.count(key)
         forced = sb.faults.take_fail_next(model, method)
+        if forced is not None and forced.get("answer"):  # a broken server's answer (hostile.py)
+            time.sleep(sb.faults.latency(0))
+            hostile.send(self, forced, req_id, json2=on_result is not None)
+            return
         if forced is not None:
             err = OdooError(
                 str(forced.get("error_name") or USER_ERROR),
@@ -375,7 +379,7 @@ class Handler(BaseHTTPRequestHandler):
             send_error(err)
             return
         time.sleep(sb.faults.latency(env.touched if env is not None else 0))
-        if is_write and sb.faults.take_drop():
+        if is_write and sb.faults.take_drop(method):
             self._drop()
             return
         if on_result is not None:

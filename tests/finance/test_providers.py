@@ -169,7 +169,7 @@ def test_shopify_wrong_shape_and_auth(
     shopify_standin.set_config(
         fail_next=[{"path_contains": "payouts.json", "status": 200, "body": {"payout": []}}]
     )
-    with pytest.raises(PermanentError, match="'payouts'") as info:
+    with pytest.raises(PermanentError, match="payouts: missing") as info:
         payout_source(account).payouts_since(None)
     assert info.value.context["field"] == "payouts"
     account.channel.access_token = "shpat_wrong"

@@ -64,6 +64,17 @@ def fulfillments(standin: ChannelStandin, order_id: int) -> tuple[str, list[dict
     return str(order["displayFulfillmentStatus"]), found
 
 
+def ups_is_standard_delivery(channel: Channel) -> None:
+    """The Odoo carrier "Standard Delivery" is called UPS on the channel."""
+    ValueMap.objects.create(
+        channel=channel,
+        kind=ValueMap.Kind.TRACKING_COMPANY,
+        channel_value="UPS",
+        odoo_model="delivery.carrier",
+        odoo_value="Standard Delivery",
+    )
+
+
 @pytest.fixture
 def shopify_order(
     sandbox_settings: Any, shopify_standin: ChannelStandin, bind_all: Any
@@ -77,13 +88,7 @@ def shopify_order(
         access_token=shopify_standin.access_token,
     )
     bind_all(channel)
-    ValueMap.objects.create(
-        channel=channel,
-        kind=ValueMap.Kind.TRACKING_COMPANY,
-        channel_value="UPS",
-        odoo_model="delivery.carrier",
-        odoo_value="Standard Delivery",
-    )
+    ups_is_standard_delivery(channel)
     oid = 7_300_001
     payload = shopify_payload(oid)
     for n, line in enumerate(payload["line_items"], start=1):

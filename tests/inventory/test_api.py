@@ -119,3 +119,28 @@ def test_admin_lists_sku_stock_and_audits_mark_dirty(admin_client: Any, portal: 
     assert row.dirty and row.dirty_since is not None
     assert AuditEntry.objects.filter(action="inventory.mark_dirty", object_id=str(row.pk)).exists()
     assert admin_client.get("/admin/inventory/reconciliationrun/").status_code == 200
+
+
+def test_a_portal_is_never_rung_for_a_publish_and_a_live_read_clears_its_mark(
+    portal: Any, sandbox_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """B2B portals read stock through this API; the hub publishes nothing to them. A stock change
+    marks their rows, but rings no publish (which would only fail into the inbox), and the
+    live read that follows stores the value clean, so the next read is served from storage."""
+    from apps.inbox.models import Issue
+    from apps.inventory.services import mark_dirty, publish_sweep
+
+    channel, pids, _, client = portal
+    with django_capture_on_commit_callbacks(execute=False) as rung:
+        assert mark_dirty(None, [pids["WIDGET-RED"]], reason="test") == 1
+    assert rung == []  # no publish doorbell for a portal
+    assert SkuStock.objects.get(channel=channel, sku="RED").dirty
+    assert publish_sweep() == 0  # and the backstop sweep does not ring one either
+    ok = client("inventory:read")
+    assert ok.get("/api/v1/inventory/", {"sku": "RED"}).json()["items"][0]["source"] == "live"
+    row = SkuStock.objects.get(channel=channel, sku="RED")
+    assert not row.dirty and row.dirty_since is None and row.atp is not None
+    sandbox_settings.reset_stats()
+    assert ok.get("/api/v1/inventory/", {"sku": "RED"}).json()["items"][0]["source"] == "stored"
+    assert not sandbox_settings.stats()["calls"]
+    assert not Issue.objects.exists()

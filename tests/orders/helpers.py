@@ -36,6 +36,14 @@ def order_lines(sandbox: Any, line_ids: list[int]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["id"])
 
 
+def line_rows(sandbox: Any, sale_order: dict[str, Any]) -> list[tuple[int, float, float, float]]:
+    """The sale order's lines as (product id, quantity, unit price, discount %), in order."""
+    return [
+        (ln["product_id"][0], ln["product_uom_qty"], ln["price_unit"], ln["discount"])
+        for ln in order_lines(sandbox, sale_order["order_line"])
+    ]
+
+
 def count_orders_with_prefix(sandbox: Any, prefix: str) -> int:
     n: int = sandbox.execute("sale.order", "search_count", [["origin", "=like", f"{prefix}%"]])
     return n

@@ -19,7 +19,7 @@ from tests.fixtures.channels import SHOPIFY_SECRET, WOO_SECRET, shopify_headers,
 from tests.fixtures.worker import wait_for
 
 from .conftest import SKU_MAP, bind, load, product_ids, shopify_payload
-from .helpers import order_lines, sale_orders
+from .helpers import line_rows, order_lines, sale_orders
 from .test_worker_e2e import worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -120,10 +120,7 @@ def test_woocommerce_order_updated_becomes_a_sale_order(worker: Any, sandbox_set
     )
     [so] = sale_orders(sb, ref)
     ids = product_ids(sb, ["SKU-001", "SKU-003", "SHIP"])
-    lines = [
-        (ln["product_id"][0], ln["product_uom_qty"], ln["price_unit"], ln["discount"])
-        for ln in order_lines(sb, so["order_line"])
-    ]
+    lines = line_rows(sb, so)
     # WooCommerce line totals: 50.00 -> 45.00 and 12.50 -> 11.25 are 10 % discounts
     assert lines == [
         (ids["SKU-001"], 2.0, 25.0, 10.0),

@@ -15,7 +15,7 @@ from apps.orders.models import ChannelOrder, OrderState
 from tests.fixtures.worker import wait_for
 
 from .conftest import SKU_MAP, b2b_payload, bind, product_ids, shopify_payload
-from .helpers import count_orders_with_prefix, order_lines, sale_orders
+from .helpers import count_orders_with_prefix, line_rows, sale_orders
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -85,10 +85,7 @@ def test_api_order_becomes_a_confirmed_sale_order(
     shipping = sb.execute("res.partner", "read", [so["partner_shipping_id"][0]], ["city"])[0]
     assert shipping["city"] == "Philadelphia"
     ids = product_ids(sb, ["SKU-001", "SKU-003", "SHIP"])
-    lines = [
-        (ln["product_id"][0], ln["product_uom_qty"], ln["price_unit"], ln["discount"])
-        for ln in order_lines(sb, so["order_line"])
-    ]
+    lines = line_rows(sb, so)
     assert lines == [
         (ids["SKU-001"], 2.0, 25.0, 10.0),
         (ids["SKU-003"], 1.0, 12.5, 10.0),

@@ -47,7 +47,7 @@ def test_missing_scope_is_403(client: Client, b2b_channel: Any, make_token: Any)
     _, raw = make_token(b2b_channel, "orders:write")
     resp = get(client, "/api/v1/channel/", raw)
     assert resp.status_code == 403
-    assert "events:read" in resp.json()["detail"]
+    assert resp.json()["error"] == "forbidden" and "events:read" in resp.json()["reason"]
 
 
 def test_missing_bad_revoked_and_expired_tokens_are_401(
@@ -66,7 +66,7 @@ def test_missing_bad_revoked_and_expired_tokens_are_401(
     assert get(client, "/api/v1/channel/", expiring).status_code == 200
     with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
         resp = get(client, "/api/v1/channel/", expiring)
-    assert resp.status_code == 401 and "expired" in resp.json()["detail"]
+    assert resp.status_code == 401 and "expired" in resp.json()["reason"]
 
 
 def test_other_channels_answer_404(

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.core.errors import ConfigurationError, PermanentError
+from apps.core.shapes import ANY, ID
 from apps.inventory.publishers.base import chunks
 from apps.inventory.publishers.bigcommerce import BigCommercePublisher
 
@@ -46,6 +47,11 @@ VARIANT_BATCH = 50
 PRODUCT_BATCH = 10
 RECORD_BATCH = 1000
 LOOKUP_PAGE = 250
+# What the calls read of the answer (apps.core.shapes). A v3 write answers its ``data``: a 200
+# without it (an error body, a proxy page) did not write.
+V3_WRITE = {"data": ANY}
+VARIANTS_SHAPE = {"data": [{"id": ID, "product_id": ID, "sku?": (str, None)}]}
+CREATED_PRODUCT = {"data": {"id": ID, "variants?": ([{"id": ID, "sku?": (str, None)}], None)}}
 
 
 def _num(value: Decimal) -> float:
@@ -57,9 +63,12 @@ def _num(value: Decimal) -> float:
 class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
     price_batch = VARIANT_BATCH
 
-    def _json(self, method: str, path: str, body: Any) -> Any:
+    def _json(self, method: str, path: str, body: Any, operation: str, spec: Any = V3_WRITE) -> Any:
+        """The answer checked against ``spec``; {} for a write answered with 204."""
         resp = self.send(method, f"{self.base}/{path}", json=body, headers=self.headers)
-        return resp.json() if resp.content else {}
+        if resp.status_code == 204 and spec is V3_WRITE:
+            return {}
+        return self.answer(resp, spec, operation)
 
     def _variant_batches(
         self, rows: Sequence[Any], bodies: dict[str, dict[str, Any]]
@@ -74,7 +83,7 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
         for part in chunks(good, VARIANT_BATCH):
             payload = [{"id": int(r.external_id), **bodies[r.external_id]} for r in part]
             try:
-                self._json("PUT", "v3/catalog/variants", payload)
+                self._json("PUT", "v3/catalog/variants", payload, "catalog.variants_update")
             except PermanentError as exc:
                 outcomes.extend(
                     Outcome(r.sku, False, f"BigCommerce refused the batch: {exc.message}")
@@ -100,9 +109,8 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                 params={"id:in": ",".join(part), "limit": LOOKUP_PAGE},
                 headers=self.headers,
             )
-            fresh = {
-                str(row["id"]): str(row["product_id"]) for row in resp.json().get("data") or []
-            }
+            rows = self.answer(resp, VARIANTS_SHAPE, "catalog.resolve_products")["data"]
+            fresh = {str(row["id"]): str(row["product_id"]) for row in rows}
             self.remember("product", fresh)
             found.update(fresh)
         return found
@@ -136,7 +144,7 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                 for p in part
             ]
             try:
-                self._json("PUT", "v3/catalog/products", payload)
+                self._json("PUT", "v3/catalog/products", payload, "catalog.product_update")
             except PermanentError as exc:
                 failed.update({p: f"BigCommerce refused product {p}: {exc.message}" for p in part})
         if failed:
@@ -163,6 +171,7 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                     "POST",
                     f"v3/catalog/products/{product}/images",
                     {"image_url": img.url, "is_thumbnail": True, "description": img.sku},
+                    "catalog.image_add",
                 )
             except PermanentError as exc:
                 outcomes.append(
@@ -185,8 +194,14 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
     ) -> B2BResult:
         result = B2BResult(catalog_id=catalog_id, pricelist_id=pricelist_id)
         if not result.pricelist_id:
-            created = self._json("POST", "v3/pricelists", {"name": name, "active": True})
-            result.pricelist_id = str((created.get("data") or {}).get("id") or "")
+            created = self._json(
+                "POST",
+                "v3/pricelists",
+                {"name": name, "active": True},
+                "catalog.b2b_price_list_create",
+                {"data": {"id": ID}},
+            )
+            result.pricelist_id = str(created["data"]["id"])
             if not result.pricelist_id:
                 raise PermanentError(
                     f"{self.channel.code}: BigCommerce created no price list",
@@ -199,6 +214,7 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                 "POST",
                 "v3/pricelists/assignments",
                 [{"price_list_id": int(result.pricelist_id), "customer_group_id": group}],
+                "catalog.b2b_assignment",
             )
             result.catalog_id = f"group:{target}"
         rows = [p for p in prices if p.external_id.isdigit()]
@@ -230,7 +246,12 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                     record["bulk_pricing_tiers"] = tiers
                 payload.append(record)
             try:
-                self._json("PUT", f"v3/pricelists/{result.pricelist_id}/records", payload)
+                self._json(
+                    "PUT",
+                    f"v3/pricelists/{result.pricelist_id}/records",
+                    payload,
+                    "catalog.b2b_price_records",
+                )
             except PermanentError as exc:
                 result.outcomes.extend(
                     Outcome(
@@ -254,7 +275,7 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                 params={"sku:in": ",".join(part), "limit": LOOKUP_PAGE},
                 headers=self.headers,
             )
-            for row in resp.json().get("data") or []:
+            for row in self.answer(resp, VARIANTS_SHAPE, "catalog.find_skus")["data"]:
                 sku = str(row.get("sku") or "")
                 if sku in part and sku not in found:
                     found[sku] = str(row["id"])
@@ -300,7 +321,11 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                 continue
             try:
                 answer = self._json(
-                    "POST", "v3/catalog/products?include=variants", self._create_body(p)
+                    "POST",
+                    "v3/catalog/products?include=variants",
+                    self._create_body(p),
+                    "catalog.product_create",
+                    CREATED_PRODUCT,
                 )
             except PermanentError as exc:
                 if isinstance(exc, ConfigurationError):
@@ -309,7 +334,7 @@ class BigCommerceCatalog(BigCommercePublisher, CatalogPublisher):
                     Outcome(s, False, f"BigCommerce refused {p.name}: {exc.message}") for s in skus
                 )
                 continue
-            data = answer.get("data") or {}
+            data = answer["data"]
             by_sku = {str(v.get("sku") or ""): str(v["id"]) for v in data.get("variants") or []}
             self.remember("product", {vid: str(data.get("id")) for vid in by_sku.values()})
             out.extend(

@@ -26,8 +26,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from apps.core.errors import ConfigurationError, PermanentError
+from apps.core.shapes import ID
 from apps.inventory.publishers.base import chunks
-from apps.inventory.publishers.shopify import MUTATION_COST, ShopifyPublisher, _gid
+from apps.inventory.publishers.shopify import (
+    MUTATION_COST,
+    ShopifyPublisher,
+    _gid,
+    mutation_shape,
+)
 
 from . import (
     B2BPrice,
@@ -122,6 +128,19 @@ def _messages(errors: Sequence[dict[str, Any]]) -> str:
     return "; ".join(f"{e.get('code') or ''} {e.get('message')}".strip() for e in errors)
 
 
+# What each call reads of the answer's ``data`` (apps.core.shapes).
+PRODUCTS_SHAPE = {"nodes": [({"legacyResourceId?": ID, "product?": ({"id": str}, None)}, None)]}
+SKU_SHAPE = {
+    "productVariants": {
+        "nodes": [{"legacyResourceId": ID, "sku?": (str, None), "product?": ({"id?": str}, None)}]
+    }
+}
+NEW_PRODUCT = {
+    "id": str,
+    "variants?": ({"nodes": [{"legacyResourceId": ID, "sku?": (str, None)}]}, None),
+}
+
+
 def _index(err: dict[str, Any], array: str) -> int | None:
     """The input index a user error names (``field: ["variants", "3", "price"]``)."""
     field = [str(f) for f in err.get("field") or []]
@@ -146,11 +165,13 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
                 PRODUCTS_QUERY,
                 {"ids": [_gid("ProductVariant", i) for i in part]},
                 cost=3 * len(part) + 2,
+                shape=PRODUCTS_SHAPE,
+                operation="catalog.resolve_products",
             )
             fresh = {
                 str(n["legacyResourceId"]): str(n["product"]["id"])
-                for n in data.get("nodes") or []
-                if n and n.get("product")
+                for n in data["nodes"]
+                if n and n.get("product") and n.get("legacyResourceId") is not None
             }
             self.remember("product", fresh)
             found.update(fresh)
@@ -179,10 +200,13 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
         self, product: str, rows: Sequence[Any], payload: Sequence[dict[str, Any]]
     ) -> list[Outcome]:
         data = self.graphql(
-            BULK_UPDATE, {"productId": product, "variants": list(payload)}, cost=MUTATION_COST
+            BULK_UPDATE,
+            {"productId": product, "variants": list(payload)},
+            cost=MUTATION_COST,
+            shape=mutation_shape("productVariantsBulkUpdate"),
+            operation="catalog.variants_update",
         )
-        result = data.get("productVariantsBulkUpdate") or {}
-        errors = result.get("userErrors") or []
+        errors = data["productVariantsBulkUpdate"]["userErrors"]
         refused: dict[int, list[dict[str, Any]]] = defaultdict(list)
         general: list[dict[str, Any]] = []
         for err in errors:
@@ -239,8 +263,10 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
             PRODUCT_UPDATE,
             {"product": {"id": product, **fields}, "media": media},
             cost=MUTATION_COST,
+            shape=mutation_shape("productUpdate"),
+            operation="catalog.product_update",
         )
-        errors = (data.get("productUpdate") or {}).get("userErrors") or []
+        errors = data["productUpdate"]["userErrors"]
         return _messages(errors)
 
     def publish_products(self, contents: Sequence[VariantContent]) -> list[Outcome]:
@@ -313,6 +339,8 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
                     }
                 },
                 cost=MUTATION_COST,
+                shape=mutation_shape("catalogCreate", catalog=dict),
+                operation="catalog.b2b_catalog_create",
             )
             result.catalog_id = self._created(data, "catalogCreate", "catalog")
         if not result.pricelist_id:
@@ -328,6 +356,8 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
                     }
                 },
                 cost=MUTATION_COST,
+                shape=mutation_shape("priceListCreate", priceList=dict),
+                operation="catalog.b2b_price_list_create",
             )
             result.pricelist_id = self._created(data, "priceListCreate", "priceList")
 
@@ -350,8 +380,10 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
                     ],
                 },
                 cost=MUTATION_COST,
+                shape=mutation_shape("priceListFixedPricesAdd"),
+                operation="catalog.b2b_fixed_prices",
             )
-            errors = (data.get("priceListFixedPricesAdd") or {}).get("userErrors") or []
+            errors = data["priceListFixedPricesAdd"]["userErrors"]
             result.outcomes.extend(self._per_item(part, errors, "prices"))
         # Each variant's fixed price and breaks go in one call; keep every array within 250.
         most = max((len(p.breaks) for p in tiered), default=1)
@@ -379,8 +411,10 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
                 QUANTITY_PRICING,
                 {"priceListId": result.pricelist_id, "input": payload},
                 cost=MUTATION_COST,
+                shape=mutation_shape("quantityPricingByVariantUpdate"),
+                operation="catalog.b2b_quantity_pricing",
             )
-            errors = (data.get("quantityPricingByVariantUpdate") or {}).get("userErrors") or []
+            errors = data["quantityPricingByVariantUpdate"]["userErrors"]
             result.outcomes.extend(self._per_item(part, errors, "pricesToAdd"))
         return result
 
@@ -412,8 +446,14 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
         wanted = sorted({s for s in skus if s and '"' not in s})
         for part in chunks(wanted, SKU_PAGE):
             query = " OR ".join(f'sku:"{s}"' for s in part)
-            data = self.graphql(SKU_QUERY, {"query": query}, cost=2 * 100 + 2)
-            for node in (data.get("productVariants") or {}).get("nodes") or []:
+            data = self.graphql(
+                SKU_QUERY,
+                {"query": query},
+                cost=2 * 100 + 2,
+                shape=SKU_SHAPE,
+                operation="catalog.find_skus",
+            )
+            for node in data["productVariants"]["nodes"]:
                 sku = str(node.get("sku") or "")
                 if sku in part and sku not in found:
                     found[sku] = str(node["legacyResourceId"])
@@ -472,14 +512,20 @@ class ShopifyCatalog(ShopifyPublisher, CatalogPublisher):
                 )
                 continue
             try:
-                data = self.graphql(PRODUCT_SET, {"input": self._set_input(p)}, cost=MUTATION_COST)
+                data = self.graphql(
+                    PRODUCT_SET,
+                    {"input": self._set_input(p)},
+                    cost=MUTATION_COST,
+                    shape=mutation_shape("productSet", product=NEW_PRODUCT),
+                    operation="catalog.product_create",
+                )
             except PermanentError as exc:
                 if isinstance(exc, ConfigurationError):
                     raise
                 out.extend(Outcome(s, False, f"Shopify refused {p.name}: {exc}") for s in skus)
                 continue
-            result = data.get("productSet") or {}
-            errors = result.get("userErrors") or []
+            result = data["productSet"]
+            errors = result["userErrors"]
             made = result.get("product") or {}
             if errors or not made:
                 text = _messages(errors) or "no product in the answer"

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from apps.core.errors import ConfigurationError, PermanentError
+from apps.core.shapes import ID
 from apps.inventory.publishers import StockTarget
 from apps.inventory.publishers.base import chunks
 from apps.inventory.publishers.woocommerce import BATCH, SIMPLE, WooCommercePublisher
@@ -41,6 +42,7 @@ from . import (
 # parent is found again by it when the answer of its creation was lost.
 PARENT_SKU = "odoo-template-{}"
 SKU_PAGE = 50
+SKU_ROW = {"id": ID, "sku?": (str, None)}  # what a lookup by SKU reads (apps.core.shapes)
 
 
 def _weight(value: Any) -> str:
@@ -58,15 +60,9 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
     # The stock publisher's per-item body, replaced by the catalog fields of this run.
     def _batch(self, url: str, part: list[StockTarget]) -> tuple[list[Any], list[StockTarget]]:
         body = {"update": [{"id": int(t.external_id), **self._bodies[t.external_id]} for t in part]}
-        answer = self.send("POST", url, json=body).json()
-        results = answer.get("update") if isinstance(answer, dict) else None
-        if not isinstance(results, list) or len(results) != len(part):
-            from apps.core.errors import PermanentError
-
-            raise PermanentError(
-                f"{self.channel.code}: unexpected batch answer from {url}",
-                channel=self.channel.code,
-            )
+        results = self.batch_results(
+            self.send("POST", url, json=body), "update", part, "catalog.publish"
+        )
         from apps.inventory.publishers import PublishOutcome
         from apps.inventory.publishers.woocommerce import VARIATION_ON_PRODUCTS
 
@@ -146,10 +142,14 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
         failed: dict[str, str] = {}
         for part in chunks(sorted(bodies), BATCH):
             body = {"update": [{"id": int(p), **bodies[p]} for p in part]}
-            answer = self.send("POST", f"{self.base}/products/batch", json=body).json()
-            rows = answer.get("update") if isinstance(answer, dict) else None
-            for p, row in zip(part, rows if isinstance(rows, list) else [], strict=False):
-                error = row.get("error") if isinstance(row, dict) else None
+            rows = self.batch_results(
+                self.send("POST", f"{self.base}/products/batch", json=body),
+                "update",
+                part,
+                "catalog.parents_update",
+            )
+            for p, row in zip(part, rows, strict=True):
+                error = row.get("error")
                 if error:
                     failed[p] = f"WooCommerce refused product {p}: {error.get('message')}"
         return failed
@@ -170,10 +170,14 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
     def _products_by_sku(self, skus: Sequence[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for part in chunks(sorted({s for s in skus if s and "," not in s}), SKU_PAGE):
-            rows = self.send(
-                "GET", f"{self.base}/products", params={"sku": ",".join(part), "per_page": 100}
-            ).json()
-            for row in rows if isinstance(rows, list) else []:
+            rows = self.answer(
+                self.send(
+                    "GET", f"{self.base}/products", params={"sku": ",".join(part), "per_page": 100}
+                ),
+                [SKU_ROW],
+                "catalog.find_skus",
+            )
+            for row in rows:
                 if row.get("sku") in part:
                     found[str(row["sku"])] = row
         return found
@@ -182,12 +186,15 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
         """SKU -> variation id of a variable product's variations."""
         out: dict[str, str] = {}
         for page in range(1, 100):
-            rows = self.send(
-                "GET",
-                f"{self.base}/products/{parent}/variations",
-                params={"per_page": 100, "page": page},
-            ).json()
-            rows = rows if isinstance(rows, list) else []
+            rows = self.answer(
+                self.send(
+                    "GET",
+                    f"{self.base}/products/{parent}/variations",
+                    params={"per_page": 100, "page": page},
+                ),
+                [SKU_ROW],
+                "catalog.find_variations",
+            )
             out.update({str(r.get("sku")): str(r["id"]) for r in rows if r.get("sku")})
             if len(rows) < 100:
                 break
@@ -209,9 +216,9 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
         out: list[Outcome] = []
         for part in chunks(list(rows), BATCH):
             body = {"create": [{**self._body(c), **extra(c)} for c in part]}
-            answer = self.send("POST", url, json=body).json()
-            results = answer.get("create") if isinstance(answer, dict) else None
-            results = results if isinstance(results, list) else []
+            results = self.batch_results(
+                self.send("POST", url, json=body), "create", part, "catalog.product_create"
+            )
             for n, c in enumerate(part):
                 row = results[n] if n < len(results) and isinstance(results[n], dict) else {}
                 error = row.get("error") if row else {"message": "no result"}
@@ -264,7 +271,7 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
 
     def _create_variable(self, p: NewProduct, parent: dict[str, Any] | None) -> list[Outcome]:
         if parent is None:
-            parent = self.send(
+            resp = self.send(
                 "POST",
                 f"{self.base}/products",
                 json={
@@ -277,7 +284,8 @@ class WooCommerceCatalog(WooCommercePublisher, CatalogPublisher):
                         for name, values in product_options(p)
                     ],
                 },
-            ).json()
+            )
+            parent = self.answer(resp, {"id": ID}, "catalog.product_create")
             existing: dict[str, str] = {}
         else:
             existing = self._variations(str(parent["id"]))

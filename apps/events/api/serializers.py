@@ -7,6 +7,15 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.sales_channels.api.fields import (
+    AwareDateTimeField,
+    Pattern,
+    QueryIntegerField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
+
 from ..catalog import event_types
 from ..fanout import INTERNAL_TYPES
 from ..models import WebhookEndpoint
@@ -16,40 +25,45 @@ def subscribable_types() -> list[str]:
     return ["*", *sorted(t for t in event_types() if t not in INTERNAL_TYPES)]
 
 
-class StrictCharField(serializers.CharField):
-    """A JSON string, not a number DRF would turn into one."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON true or false, not 0, 1 or "yes"."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer, not "4" or 4.0."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return int(super().to_internal_value(data))
-
-
 @extend_schema_field({"type": "string", "enum": subscribable_types()})
 class EventTypeField(StrictCharField):
-    """An event type of the catalog, or "*" (the service explains what is wrong with others)."""
+    """An event type of the catalog a partner may subscribe to, or "*"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value not in subscribable_types():
+            raise serializers.ValidationError(
+                f"unknown event type {value!r}; see /api/v1/events/types/"
+            )
+        return value
+
+
+# An http(s) URL with a host name or an IPv4 address: what a receiver's address looks like.
+# Whether the hub may call it (https required, a public address) is decided when it is used:
+# a refusal there is a 422 naming `url`.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)"
+_PATH = "(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?"
+_QUERY = "(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+URL_PATTERN = f"^https?://{_LABEL}(?:\\.{_LABEL})*(?::{_PORT})?{_PATH}{_QUERY}$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": URL_PATTERN,
+        "maxLength": 1000,
+        "example": "https://hooks.example.com/hub",
+    }
+)
+class ReceiverUrlField(StrictCharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=1000, **kwargs)
+        self.validators.append(Pattern(URL_PATTERN, "must be an http(s) URL with a host"))
 
 
 class EndpointCreateSerializer(serializers.Serializer[Any]):
-    url = serializers.URLField(max_length=1000, help_text="https URL that receives the events")
+    url = ReceiverUrlField(help_text="The URL that receives the events (https in production)")
     event_types = serializers.ListField(
         child=EventTypeField(max_length=64),
         min_length=1,
@@ -63,7 +77,7 @@ class EndpointCreateSerializer(serializers.Serializer[Any]):
 
 
 class EndpointUpdateSerializer(serializers.Serializer[Any]):
-    url = serializers.URLField(max_length=1000, required=False)
+    url = ReceiverUrlField(required=False)
     event_types = serializers.ListField(
         child=EventTypeField(max_length=64), min_length=1, required=False
     )
@@ -122,7 +136,7 @@ class SecretSerializer(serializers.Serializer[Any]):
 
 
 class RecoverSerializer(serializers.Serializer[Any]):
-    since = serializers.DateTimeField(help_text="Recover messages of events recorded since then")
+    since = AwareDateTimeField(help_text="Recover messages of events recorded since then")
     dry_run = StrictBooleanField(default=False, help_text="Only count")
 
 
@@ -151,12 +165,17 @@ class EventPageSerializer(serializers.Serializer[Any]):
     has_more = serializers.BooleanField()
 
 
+# A cursor is an event's sequence number: a bigint, at most 18 digits.
+AFTER_PATTERN = "^[0-9]{0,18}$"
+
+
 class EventListQuerySerializer(serializers.Serializer[Any]):
-    after = serializers.RegexField(
-        r"^[0-9]*$",
+    after = serializers.CharField(
         required=False,
+        trim_whitespace=False,
         default="0",
         allow_blank=True,
+        validators=[Pattern(AFTER_PATTERN, "must be a cursor (digits)")],
         help_text="Cursor: events after this one (0 or empty: from the start)",
     )
     types = serializers.CharField(
@@ -165,7 +184,7 @@ class EventListQuerySerializer(serializers.Serializer[Any]):
         allow_blank=True,
         help_text="Comma-separated event types to include (all when empty)",
     )
-    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=500)
+    limit = QueryIntegerField(required=False, default=100, min_value=1, max_value=500)
 
     def validate_after(self, value: str) -> int:
         return int(value or 0)

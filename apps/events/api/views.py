@@ -15,22 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.sales_channels.api.base import (
     AUTH,
+    BODY,
     INVALID,
-    ErrorSerializer,
+    ContractAPIView,
     TokenAPIView,
     error_response,
-)
-from apps.sales_channels.auth import (
-    HasScope,
+    errors,
 )
 
 from .. import selectors, services
@@ -51,10 +48,25 @@ from .serializers import (
 
 READ = "events:read"
 MANAGE = "events:manage"
-# Documented answers besides the success: what a token can meet anywhere (AUTH), what a body or
-# query can cause (INVALID), and what naming an endpoint can (NOT_FOUND).
-ERRORS = {**INVALID, **AUTH}
-NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such endpoint for this token")}
+# Documented answers besides the success: what a token can meet anywhere (AUTH), what a query
+# (INVALID) or a body (BODY) can cause, and what naming an endpoint can (NOT_FOUND).
+NOT_FOUND = errors(404, d404="No such endpoint for this token")
+REFUSED = errors(
+    422,
+    d422="The URL is one the hub may not call (not https in production, a "
+    "private address, a host that does not resolve); `field` is `url`",
+)
+ENDPOINT_EXAMPLE = OpenApiExample(
+    "subscribe",
+    value={
+        "url": "https://hooks.example.com/hub",
+        "event_types": ["order.accepted", "shipment.dispatched"],
+        "ordered": False,
+        "description": "ERP bridge",
+        "max_in_flight": 4,
+    },
+    request_only=True,
+)
 
 
 def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
@@ -63,17 +75,10 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     return dict(s.validated_data)
 
 
-class _TokenView(TokenAPIView):
-    permission_classes = [HasScope]
-
-
 # --- the catalog --------------------------------------------------------------------------------
 
 
-class EventTypeListView(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
+class EventTypeListView(ContractAPIView):
     @extend_schema(
         summary="The event catalog: every type with its current version and JSON Schema",
         responses={200: EventTypeSerializer(many=True)},
@@ -93,16 +98,19 @@ class EventTypeListView(APIView):
         )
 
 
-class EventTypeDetailView(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
+class EventTypeDetailView(ContractAPIView):
     @extend_schema(
         summary="One event type's JSON Schema",
-        responses={
-            200: EventTypeSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such event type"),
-        },
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                description="An event type, e.g. order.accepted",
+                examples=[OpenApiExample("order.accepted", value="order.accepted")],
+            )
+        ],
+        responses={200: EventTypeSerializer, **errors(404, d404="No such event type")},
         auth=[],
     )
     def get(self, request: Request, name: str) -> Response:
@@ -118,8 +126,8 @@ class EventTypeDetailView(APIView):
 # --- the pull API -------------------------------------------------------------------------------
 
 
-class EventListView(_TokenView):
-    required_scopes = (READ,)
+class EventListView(TokenAPIView):
+    any_scopes = (READ,)
 
     @extend_schema(
         summary="Events of the token's channel after a cursor, oldest first",
@@ -134,7 +142,7 @@ class EventListView(_TokenView):
                 description="Event types to include, comma-separated (all when absent)",
             ),
         ],
-        responses={200: EventPageSerializer, **ERRORS},
+        responses={200: EventPageSerializer, **INVALID, **AUTH},
     )
     def get(self, request: Request) -> Response:
         q = _validated(EventListQuerySerializer, request.query_params)
@@ -173,8 +181,8 @@ class EventListView(_TokenView):
 # --- webhook endpoints --------------------------------------------------------------------------
 
 
-class _EndpointView(_TokenView):
-    required_scopes = (MANAGE,)
+class _EndpointView(TokenAPIView):
+    any_scopes = (MANAGE,)
 
     def _own(self, endpoint_id: str) -> WebhookEndpoint | None:
         return (
@@ -201,7 +209,8 @@ class EndpointListView(_EndpointView):
     @extend_schema(
         summary="Subscribe an endpoint; the answer carries its signing secret, shown once",
         request=EndpointCreateSerializer,
-        responses={201: EndpointWithSecretSerializer, **ERRORS},
+        examples=[ENDPOINT_EXAMPLE],
+        responses={201: EndpointWithSecretSerializer, **BODY, **REFUSED, **AUTH},
     )
     def post(self, request: Request) -> Response:
         data = _validated(EndpointCreateSerializer, request.data)
@@ -223,7 +232,13 @@ class EndpointDetailView(_EndpointView):
     @extend_schema(
         summary="Change an endpoint (url, event types, ordering, state)",
         request=EndpointUpdateSerializer,
-        responses={200: EndpointSerializer, **ERRORS, **NOT_FOUND},
+        examples=[
+            OpenApiExample("pause", value={"state": "paused"}, request_only=True),
+            OpenApiExample(
+                "resubscribe", value={"event_types": ["*"], "ordered": True}, request_only=True
+            ),
+        ],
+        responses={200: EndpointSerializer, **BODY, **REFUSED, **AUTH, **NOT_FOUND},
     )
     def patch(self, request: Request, endpoint_id: str) -> Response:
         ep = self._own(endpoint_id)
@@ -270,10 +285,17 @@ class EndpointRecoverView(_EndpointView):
     @extend_schema(
         summary="Send again what failed or was missed since a time (dry_run counts only)",
         request=RecoverSerializer,
+        examples=[
+            OpenApiExample(
+                "count", value={"since": "2026-01-01T00:00:00Z", "dry_run": True}, request_only=True
+            )
+        ],
         responses={
             200: RecoverResultSerializer,
-            409: OpenApiResponse(ErrorSerializer, description="The endpoint is disabled"),
-            **ERRORS,
+            **errors(409, d409="The endpoint is disabled: enable it first"),
+            **BODY,
+            **errors(422, d422="`since` is out of the range the hub can store"),
+            **AUTH,
             **NOT_FOUND,
         },
     )

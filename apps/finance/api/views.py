@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.fulfillment.api.views import ORDERS_READ, ORDERS_WRITE, _TokenView
+from apps.fulfillment.api.views import ORDERS_READ, ORDERS_WRITE
 from apps.orders.selectors import order_get
-from apps.sales_channels.api.base import AUTH, ErrorSerializer, error_response
+from apps.sales_channels.api.base import AUTH, TokenAPIView, error_response, errors
 
 from ..models import OrderInvoice
 
@@ -59,14 +59,14 @@ class OrderInvoicesSerializer(serializers.Serializer[Any]):
     invoices = InvoiceSerializer(many=True)
 
 
-class OrderInvoicesView(_TokenView):
+class OrderInvoicesView(TokenAPIView):
     any_scopes = (ORDERS_READ, ORDERS_WRITE)
 
     @extend_schema(
         summary="An order's Odoo invoices and their payment state",
         responses={
             200: OrderInvoicesSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such order for this token"),
+            **errors(404, d404="No such order for this token"),
             **AUTH,
         },
     )

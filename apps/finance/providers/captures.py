@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from apps.core import shapes
 from apps.core.errors import PermanentError
 
 from .base import decimal, field, parse_datetime, text
@@ -92,37 +93,21 @@ def _shopify(channel: Any, external_id: str) -> list[CapturedPayment]:
     ctx: dict[str, Any] = {"channel": code, "order_external_id": external_id}
     gid = external_id if external_id.startswith("gid://") else f"gid://shopify/Order/{external_id}"
     what = f"{code}: Shopify order {external_id} transactions"
-    resp = http.request(
-        "POST",
-        pub.url,
-        cost=SHOPIFY_QUERY_COST,
-        json={"query": SHOPIFY_QUERY, "variables": {"id": gid}},
-        headers=pub.headers,
-    )
-    try:
-        body = resp.json()
-    except ValueError as exc:
-        raise PermanentError(f"{what}: not JSON", **ctx) from exc
-    if not isinstance(body, dict):
-        raise PermanentError(f"{what}: not a JSON object", **ctx)
-    errors = body.get("errors")
-    if errors:
-        raise PermanentError(f"{what}: GraphQL errors: {errors}"[:500], **ctx)
-    data = body.get("data")
-    order = data.get("order") if isinstance(data, dict) else None
+    with shapes.about(order_external_id=external_id):
+        data = http.graphql(
+            pub.url,
+            pub.headers,
+            SHOPIFY_QUERY,
+            {"id": gid},
+            cost=SHOPIFY_QUERY_COST,
+            shape={"order": ({"transactions": [dict]}, None)},
+            operation="finance.captures",
+        )
+    order = data["order"]
     if order is None:
         raise PermanentError(f"{what}: the order does not exist", field="order", **ctx)
-    txs = order.get("transactions") if isinstance(order, dict) else None
-    if not isinstance(txs, list):
-        raise PermanentError(
-            f"{what}: the answer has no 'transactions' list", field="transactions", **ctx
-        )
     out = []
-    for tx in txs:
-        if not isinstance(tx, dict):
-            raise PermanentError(
-                f"{what}: a transaction is not an object", field="transactions", **ctx
-            )
+    for tx in order["transactions"]:
         tx_kind = str(tx.get("kind") or "").upper()
         if tx_kind not in ("SALE", "CAPTURE") or str(tx.get("status") or "").upper() != "SUCCESS":
             continue
@@ -176,6 +161,9 @@ def _woocommerce(
 
 
 # -- BigCommerce --------------------------------------------------------------------------------
+BC_META = {"pagination?": ({"total_pages?": (int, None)}, None)}
+
+
 def _bigcommerce(channel: Any, external_id: str) -> list[CapturedPayment]:
     from apps.fulfillment.adapters._http import ChannelHttp
     from apps.inventory.publishers.bigcommerce import BigCommercePublisher
@@ -191,15 +179,16 @@ def _bigcommerce(channel: Any, external_id: str) -> list[CapturedPayment]:
         resp = http.request(
             "GET", url, params={"page": page, "limit": BC_PAGE}, headers=pub.headers, allow=(204,)
         )
-        if resp.status_code == 204 or not resp.content:
+        if resp.status_code == 204:
             return out
-        try:
-            body = resp.json(parse_float=Decimal)  # amounts are JSON numbers: no float detour
-        except ValueError as exc:
-            raise PermanentError(f"{what}: not JSON", **ctx) from exc
-        rows = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise PermanentError(f"{what}: the answer has no 'data' list", field="data", **ctx)
+        body = http.answer(
+            resp,
+            {"data": [dict], "meta?": (BC_META, None)},
+            "finance.captures",
+            parse_float=Decimal,  # amounts are JSON numbers: no float detour
+            order_external_id=external_id,
+        )
+        rows = body["data"]
         for row in rows:
             event = str(row.get("event") or "").lower()
             if event not in ("purchase", "capture") or str(row.get("status") or "").lower() != "ok":
@@ -217,10 +206,7 @@ def _bigcommerce(channel: Any, external_id: str) -> list[CapturedPayment]:
                     kind="sale" if event == "purchase" else "capture",
                 )
             )
-        pagination = (
-            ((body.get("meta") or {}).get("pagination") or {}) if isinstance(body, dict) else {}
-        )
-        total_pages = pagination.get("total_pages") if isinstance(pagination, dict) else None
+        total_pages = ((body.get("meta") or {}).get("pagination") or {}).get("total_pages")
         if not rows or not isinstance(total_pages, int) or page >= total_pages:
             return out
     raise PermanentError(f"{what}: more than {MAX_PAGES} pages", **ctx)

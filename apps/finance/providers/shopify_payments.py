@@ -98,21 +98,9 @@ class ShopifyPaymentsSource:
             if url is None:
                 return
             resp = self.http.request("GET", url, params=query, headers=self.headers)
-            try:
-                body = resp.json()
-            except ValueError as exc:
-                raise PermanentError(f"{what} did not answer JSON", channel=self.code) from exc
-            rows = body.get(key) if isinstance(body, dict) else None
-            if not isinstance(rows, list):
-                raise PermanentError(
-                    f"{what}: the answer has no {key!r} list", field=key, channel=self.code
-                )
-            if not all(isinstance(r, dict) for r in rows):
-                raise PermanentError(
-                    f"{what}: {key!r} holds something other than objects",
-                    field=key,
-                    channel=self.code,
-                )
+            rows: list[dict[str, Any]] = self.http.answer(
+                resp, {key: [dict]}, f"finance.payments_{key}"
+            )[key]
             yield rows
             nxt = resp.links.get("next", {}).get("url")
             url, query = (str(nxt), None) if nxt and rows else (None, None)

@@ -34,6 +34,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from apps.core import shapes
 from apps.core.errors import ChannelAuthError, PermanentError, RateLimited, TransientError
 
 from .base import ProviderPayout, ProviderTransaction, decimal, field, parse_datetime, text
@@ -183,21 +184,24 @@ class StripeSource:
             if resp.status_code in (401, 403):
                 raise ChannelAuthError(f"{where} refused the secret key: {detail}", **ctx)
             raise PermanentError(f"{where} answered {resp.status_code}: {detail}", **ctx)
-        if not isinstance(body, dict):
-            raise PermanentError(f"{where} did not answer a JSON object", channel=self.label)
-        return body
+        answer: dict[str, Any] = shapes.decode(
+            resp, dict, partner=self.label, operation=f"finance.stripe {path}", channel=self.label
+        )
+        return answer
 
     def _list(self, path: str, params: list[tuple[str, Any]]) -> Iterator[dict[str, Any]]:
         after: str | None = None
         what = f"{self.label}: Stripe {path}"
         for _ in range(MAX_PAGES):
             query = [*params, ("limit", PAGE)] + ([("starting_after", after)] if after else [])
-            body = self._get(path, query)
-            rows = body.get("data")
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise PermanentError(
-                    f"{what}: the answer has no 'data' list", field="data", channel=self.label
-                )
+            body = shapes.expect(
+                self._get(path, query),
+                {"data": [dict]},
+                partner=self.label,
+                operation=f"finance.stripe {path}",
+                channel=self.label,
+            )
+            rows = body["data"]
             yield from rows
             if not body.get("has_more") or not rows:
                 return

@@ -100,4 +100,8 @@ def adapter_for(channel: Channel) -> FulfilmentAdapter | None:
         from .bigcommerce import BigCommerceFulfilment
 
         return BigCommerceFulfilment(channel)
+    if kind == Channel.Kind.MAGENTO:
+        from .magento import MagentoFulfilment
+
+        return MagentoFulfilment(channel)
     return None

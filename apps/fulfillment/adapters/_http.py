@@ -1,4 +1,4 @@
-"""What the three fulfilment adapters share: HTTP through the channel account's rate budget,
+"""What the fulfilment adapters share: HTTP through the channel account's rate budget,
 call counting, attempt marks and carrier-name keys.
 
 - `ChannelHttp` sends through an inventory publisher (composition): the same per-account
@@ -22,14 +22,16 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import requests
 from django.core.cache import cache
 
-from apps.core.errors import HubError, RateLimited, TransientError
+from apps.core import shapes
+from apps.core.errors import HubError, PermanentError, RateLimited, TransientError
 from apps.inventory.publishers.base import MAX_CONSECUTIVE_429, HttpPublisher, count_call
 from apps.sales_channels.clients import TIMEOUT, _check
 
@@ -99,6 +101,29 @@ class ChannelHttp:
             _check(resp, channel=self.channel)
             return resp
 
+    def answer(self, resp: requests.Response, spec: Any, operation: str, **kw: Any) -> Any:
+        """The answer's JSON body checked against ``spec`` (apps.core.shapes)."""
+        return self.pub.answer(resp, spec, operation, **kw)
+
+    def graphql(
+        self,
+        url: str,
+        headers: dict[str, str],
+        query: str,
+        variables: dict[str, Any],
+        *,
+        cost: float,
+        shape: Any,
+        operation: str,
+    ) -> dict[str, Any]:
+        """One GraphQL call; its ``data`` checked against ``shape`` (errors classified by
+        apps.core.shapes.graphql_data)."""
+        resp = self.request(
+            "POST", url, cost=cost, json={"query": query, "variables": variables}, headers=headers
+        )
+        code = self.channel.code
+        return shapes.graphql_data(resp, shape, partner=code, operation=operation, channel=code)
+
 
 @contextmanager
 def operation(http: ChannelHttp, ship: ShipmentToSend, what: str) -> Iterator[Callable[[], int]]:
@@ -158,3 +183,88 @@ def first_error(errors: Any) -> str:
         else str(e)
         for e in errors
     )
+
+
+# -- lines ------------------------------------------------------------------------------------
+def require_lines(ship: ShipmentToSend, *, channel: str) -> None:
+    """PermanentError, nothing sent, for a picking without lines."""
+    if not ship.lines:
+        raise PermanentError(
+            f"{channel}: picking {ship.odoo_picking_name} has no lines", channel=channel
+        )
+
+
+def allocate_lines(
+    ship: ShipmentToSend,
+    items: Sequence[dict[str, Any]],
+    left: dict[int, int],
+    *,
+    channel: str,
+    platform: str,
+    label: str,
+    line_item: Callable[[str], str] = str,
+) -> dict[int, int]:
+    """The channel's item id (``items[]["id"]`` as an int) -> quantity for the shipment's
+    lines. A line goes on the item its channel line id names (``line_item`` maps that id to the
+    item's, e.g. a child line to its parent), else on the items of its SKU, spread by what is
+    ``left`` on each. PermanentError, nothing sent: no such item (``line_not_found``), or not
+    enough left (``already_fulfilled``)."""
+    out: dict[int, int] = defaultdict(int)
+    for line in ship.lines:
+        if line.quantity <= 0:
+            continue
+        if line.external_line_id:
+            wanted = line_item(line.external_line_id)
+            matching = [i for i in items if str(i.get("id")) == wanted]
+            what = f"{label} {line.external_line_id}"
+        else:
+            matching = [i for i in items if str(i.get("sku") or "") == line.sku]
+            what = f"SKU {line.sku}"
+        if not matching:
+            raise PermanentError(
+                f"{channel}: order {ship.order_number} has no {what} on {platform} (picking "
+                f"{ship.odoo_picking_name})",
+                channel=channel,
+                reason="line_not_found",
+            )
+        need = int(line.quantity)
+        for item in matching:
+            iid = int(item["id"])
+            take = min(need, left.get(iid, 0) - out[iid])
+            if take > 0:
+                out[iid] += take
+                need -= take
+            if not need:
+                break
+        if need:
+            raise PermanentError(
+                f"{channel}: order {ship.order_number}: {what} has {int(line.quantity) - need} "
+                f"left to ship on {platform}, picking {ship.odoo_picking_name} ships "
+                f"{line.quantity} (already shipped on the channel?)",
+                channel=channel,
+                reason="already_fulfilled",
+            )
+    return dict(out)
+
+
+def take_if_fits(need: dict[int, int], items: dict[int, int]) -> bool:
+    """An earlier shipment's ``items`` (item id -> quantity) come off ``need`` when all of them
+    fit in it (it is adopted whole or not at all); False, ``need`` untouched, otherwise."""
+    if not items or any(need.get(k, 0) < q for k, q in items.items()):
+        return False
+    for k, q in items.items():
+        need[k] -= q
+    return True
+
+
+def recorded_ids(ship: ShipmentToSend, *, channel: str, platform: str) -> list[int]:
+    """The shipment ids an earlier create recorded (``previous_result["shipment_ids"]``), for a
+    tracking update; PermanentError when there are none."""
+    ids = [int(i) for i in ship.previous_result.get("shipment_ids") or []]
+    if not ids:
+        raise PermanentError(
+            f"{channel}: no {platform} shipment is recorded for picking "
+            f"{ship.odoo_picking_name} (previous_result has no shipment_ids)",
+            channel=channel,
+        )
+    return ids

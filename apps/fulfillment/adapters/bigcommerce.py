@@ -41,7 +41,17 @@ from apps.inventory.publishers.bigcommerce import BigCommercePublisher
 from apps.sales_channels.models import Channel
 
 from . import ChannelResult, FulfilmentAdapter, ShipmentToSend
-from ._http import ChannelHttp, mark_attempt, may_have_written, name_key, operation
+from ._http import (
+    ChannelHttp,
+    allocate_lines,
+    mark_attempt,
+    may_have_written,
+    name_key,
+    operation,
+    recorded_ids,
+    require_lines,
+    take_if_fits,
+)
 
 PAGE = 250
 MAX_PAGES = 1000
@@ -99,6 +109,18 @@ def carrier_fields(carrier: str, url: str) -> dict[str, str]:
     return {"tracking_link": url[:TRACKING_LINK_MAX]} if url else {}
 
 
+# What each call reads of the answer (apps.core.shapes). v2 ids and quantities are numbers.
+_QTY = (int, None)
+PRODUCTS_SHAPE = [
+    {"id": int, "quantity?": _QTY, "quantity_shipped?": _QTY, "order_address_id?": _QTY}
+]
+SHIPMENT_SHAPE = {
+    "id": int,
+    "items?": ([{"order_product_id": int, "quantity?": _QTY}], None),
+}
+ADDRESSES_SHAPE = [{"id": int}]
+
+
 def _marker(ship: ShipmentToSend) -> str:
     return f"Shipment {ship.odoo_picking_name}"
 
@@ -112,17 +134,26 @@ class BigCommerceFulfilment(FulfilmentAdapter):
     def _order_url(self, order_id: str) -> str:
         return f"{self.pub.base}/v2/orders/{order_id}"
 
-    def _get(self, url: str, **params: Any) -> Any:
+    def _get(self, url: str, spec: Any, operation: str, **params: Any) -> Any:
+        """The answer checked against ``spec``; None for 204 or an empty body (v2's "none")."""
         resp = self.http.request(
             "GET", url, headers=self.pub.headers, params=params or None, allow=(204,)
         )
-        return None if resp.status_code == 204 or not resp.content else resp.json()
+        if resp.status_code == 204:
+            return None
+        return self.http.answer(resp, spec, operation, empty=None)
 
     def _products(self, order_id: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for page in range(1, MAX_PAGES + 1):
-            chunk = self._get(f"{self._order_url(order_id)}/products", page=page, limit=PAGE)
-            if not isinstance(chunk, list) or not chunk:
+            chunk = self._get(
+                f"{self._order_url(order_id)}/products",
+                PRODUCTS_SHAPE,
+                "fulfillment.read_order",
+                page=page,
+                limit=PAGE,
+            )
+            if not chunk:
                 break
             rows.extend(chunk)
             if len(chunk) < PAGE:
@@ -149,11 +180,16 @@ class BigCommerceFulfilment(FulfilmentAdapter):
         self, ship: ShipmentToSend, order_id: str, left: dict[int, int]
     ) -> list[dict[str, Any]]:
         """Shipments an earlier try made for this picking; their items come off ``left``."""
-        rows = self._get(f"{self._order_url(order_id)}/shipments", limit=PAGE)
+        rows = self._get(
+            f"{self._order_url(order_id)}/shipments",
+            [SHIPMENT_SHAPE],
+            "fulfillment.read_shipments",
+            limit=PAGE,
+        )
         numbers = {n[:TRACKING_NUMBER_MAX] for n in ship.tracking_numbers if n}
         taken = []
         marker = _marker(ship)
-        for shipment in rows if isinstance(rows, list) else []:
+        for shipment in rows or []:
             theirs = str(shipment.get("tracking_number") or "")
             parts = re.split(r";\s*", str(shipment.get("comments") or ""))
             pickings = {c for c in parts if c.startswith("Shipment ")}
@@ -164,9 +200,7 @@ class BigCommerceFulfilment(FulfilmentAdapter):
                 int(i["order_product_id"]): int(i.get("quantity") or 0)
                 for i in shipment.get("items") or []
             }
-            if ours and items and all(left.get(pid, 0) >= q for pid, q in items.items()):
-                for pid, q in items.items():
-                    left[pid] -= q
+            if ours and take_if_fits(left, items):
                 taken.append(shipment)
         return taken
 
@@ -181,51 +215,19 @@ class BigCommerceFulfilment(FulfilmentAdapter):
             - (0 if ignore_shipped else int(p.get("quantity_shipped") or 0))
             for p in products
         }
-        out: dict[int, int] = defaultdict(int)
-        for line in ship.lines:
-            if line.quantity <= 0:
-                continue
-            if line.external_line_id:
-                matching = [p for p in products if str(p.get("id")) == line.external_line_id]
-                what = f"order product {line.external_line_id}"
-            else:
-                matching = [p for p in products if str(p.get("sku") or "") == line.sku]
-                what = f"SKU {line.sku}"
-            if not matching:
-                raise PermanentError(
-                    f"{self.channel.code}: order {ship.order_number} has no {what} on "
-                    f"BigCommerce (picking {ship.odoo_picking_name})",
-                    channel=self.channel.code,
-                    reason="line_not_found",
-                )
-            need = int(line.quantity)
-            for p in matching:
-                pid = int(p["id"])
-                take = min(need, left[pid] - out[pid])
-                if take > 0:
-                    out[pid] += take
-                    need -= take
-                if not need:
-                    break
-            if need:
-                raise PermanentError(
-                    f"{self.channel.code}: order {ship.order_number}: {what} has "
-                    f"{int(line.quantity) - need} left to ship on BigCommerce, picking "
-                    f"{ship.odoo_picking_name} ships {line.quantity} (already shipped on the "
-                    "channel?)",
-                    channel=self.channel.code,
-                    reason="already_fulfilled",
-                )
-        return dict(out)
+        return allocate_lines(
+            ship,
+            products,
+            left,
+            channel=self.channel.code,
+            platform="BigCommerce",
+            label="order product",
+        )
 
     # -- interface ------------------------------------------------------------------------------
     def fulfil(self, ship: ShipmentToSend) -> ChannelResult:
         with operation(self.http, ship, "fulfil") as calls:
-            if not ship.lines:
-                raise PermanentError(
-                    f"{self.channel.code}: picking {ship.odoo_picking_name} has no lines",
-                    channel=self.channel.code,
-                )
+            require_lines(ship, channel=self.channel.code)
             order_id = ship.order_external_id.strip()
             check = may_have_written(ship, "fulfil")
             products = self._products(order_id)
@@ -269,7 +271,7 @@ class BigCommerceFulfilment(FulfilmentAdapter):
                     headers=self.pub.headers,
                     json={"order_address_id": address, "items": items, **tracking},
                 )
-                created.append(resp.json() or {})
+                created.append(self.http.answer(resp, SHIPMENT_SHAPE, "fulfillment.create"))
             if ship.final and getattr(settings, "HUB_BIGCOMMERCE_SET_SHIPPED_STATUS", False):
                 self.http.request(
                     "PUT",
@@ -307,8 +309,12 @@ class BigCommerceFulfilment(FulfilmentAdapter):
                 )
 
     def _first_address(self, order_id: str) -> int:
-        rows = self._get(f"{self._order_url(order_id)}/shipping_addresses")
-        if not isinstance(rows, list) or not rows:
+        rows = self._get(
+            f"{self._order_url(order_id)}/shipping_addresses",
+            ADDRESSES_SHAPE,
+            "fulfillment.read_addresses",
+        )
+        if not rows:
             raise PermanentError(
                 f"{self.channel.code}: BigCommerce order {order_id} has no shipping address",
                 channel=self.channel.code,
@@ -324,19 +330,15 @@ class BigCommerceFulfilment(FulfilmentAdapter):
             headers=self.pub.headers,
             json=body,
         )
-        answer: dict[str, Any] = resp.json() or {}
+        answer: dict[str, Any] = self.http.answer(
+            resp, SHIPMENT_SHAPE, "fulfillment.update_tracking"
+        )
         return answer
 
     def update_tracking(self, ship: ShipmentToSend) -> ChannelResult:
         with operation(self.http, ship, "update_tracking") as calls:
             order_id = ship.order_external_id.strip()
-            ids = [int(i) for i in ship.previous_result.get("shipment_ids") or []]
-            if not ids:
-                raise PermanentError(
-                    f"{self.channel.code}: no BigCommerce shipment is recorded for picking "
-                    f"{ship.odoo_picking_name} (previous_result has no shipment_ids)",
-                    channel=self.channel.code,
-                )
+            ids = recorded_ids(ship, channel=self.channel.code, platform="BigCommerce")
             tracking = self._tracking(ship)
             links = []
             for sid in ids:

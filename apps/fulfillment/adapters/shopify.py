@@ -39,13 +39,38 @@ from typing import Any
 
 import requests
 
-from apps.core.errors import PermanentError, TransientError
-from apps.inventory.publishers.shopify import ShopifyPublisher
+from apps.core import shapes
+from apps.core.errors import PermanentError
+from apps.inventory.publishers.shopify import ShopifyPublisher, mutation_shape
 from apps.sales_channels.models import Channel
 
 from . import ChannelResult, FulfilmentAdapter, ShipmentToSend
-from ._http import ChannelHttp, attempt_mark, first_error, mark_attempt, name_key, operation
+from ._http import (
+    ChannelHttp,
+    attempt_mark,
+    first_error,
+    mark_attempt,
+    name_key,
+    operation,
+    require_lines,
+)
 from .shopify_carriers import SHOPIFY_CARRIERS
+from .shopify_queries import (
+    CANDIDATE_LINES_QUERY,
+    CANDIDATE_LINES_SHAPE,
+    CREATE_MUTATION,
+    EVENT_MUTATION,
+    MORE_FO_QUERY,
+    MORE_FO_SHAPE,
+    MORE_LINES_COST,
+    MORE_LINES_QUERY,
+    MORE_LINES_SHAPE,
+    MUTATION_COST,
+    READ_COST,
+    READ_QUERY,
+    READ_SHAPE,
+    TRACKING_MUTATION,
+)
 
 _CARRIER_BY_KEY = {name_key(c): c for c in SHOPIFY_CARRIERS}
 
@@ -56,104 +81,6 @@ EVENT_STATUS = {
     "failure": "FAILURE",
 }
 FULFILLABLE = ("OPEN", "IN_PROGRESS")
-FO_PAGE = 5
-FO_LINES_PAGE = 30
-MORE_LINES_PAGE = 100
-FULFILLMENTS_PAGE = 50
-MUTATION_COST = 10.0
-
-# Page sizes are literals in the queries below (FO_PAGE, FO_LINES_PAGE, FULFILLMENTS_PAGE,
-# MORE_LINES_PAGE): keep them in step.
-_FO_FRAGMENT = """
-fragment HubFoPage on FulfillmentOrderConnection {
-  pageInfo { hasNextPage endCursor }
-  nodes {
-    id status
-    assignedLocation { location { id } }
-    lineItems(first: 30) {
-      pageInfo { hasNextPage endCursor }
-      nodes { id remainingQuantity lineItem { id sku } }
-    }
-  }
-}
-"""
-
-READ_QUERY = (
-    """
-query HubFulfilmentState($id: ID!) {
-  order(id: $id) {
-    id name
-    fulfillmentOrders(first: 5) { ...HubFoPage }
-    fulfillments(first: 50) { id name trackingInfo(first: 10) { company number url } }
-  }
-}
-"""
-    + _FO_FRAGMENT
-)
-READ_COST = 2 + FO_PAGE * (1 + 2 + 2 + FO_LINES_PAGE * 2) + 2 + 1
-
-MORE_FO_QUERY = (
-    """
-query HubMoreFulfillmentOrders($id: ID!, $after: String) {
-  order(id: $id) { fulfillmentOrders(first: 5, after: $after) { ...HubFoPage } }
-}
-"""
-    + _FO_FRAGMENT
-)
-
-MORE_LINES_QUERY = """
-query HubMoreFulfillmentOrderLines($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on FulfillmentOrder {
-      lineItems(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { id remainingQuantity lineItem { id sku } }
-      }
-    }
-  }
-}
-"""
-MORE_LINES_COST = 3 + MORE_LINES_PAGE * 2
-
-CANDIDATE_LINES_QUERY = """
-query HubFulfillmentLines($ids: [ID!]!) {
-  nodes(ids: $ids) {
-    ... on Fulfillment {
-      id
-      fulfillmentLineItems(first: 100) { nodes { quantity lineItem { id sku } } }
-    }
-  }
-}
-"""
-
-CREATE_MUTATION = """
-mutation HubFulfil($fulfillment: FulfillmentInput!) {
-  fulfillmentCreate(fulfillment: $fulfillment) {
-    fulfillment { id name status trackingInfo(first: 10) { company number url } }
-    userErrors { field message }
-  }
-}
-"""
-
-TRACKING_MUTATION = """
-mutation HubFulfilmentTracking($id: ID!, $tracking: FulfillmentTrackingInput!, $notify: Boolean) {
-  fulfillmentTrackingInfoUpdate(
-    fulfillmentId: $id, trackingInfoInput: $tracking, notifyCustomer: $notify
-  ) {
-    fulfillment { id trackingInfo(first: 10) { company number url } }
-    userErrors { field message }
-  }
-}
-"""
-
-EVENT_MUTATION = """
-mutation HubFulfilmentEvent($event: FulfillmentEventInput!) {
-  fulfillmentEventCreate(fulfillmentEvent: $event) {
-    fulfillmentEvent { id status happenedAt }
-    userErrors { field message }
-  }
-}
-"""
 
 
 def shopify_company(carrier: str) -> tuple[str, bool]:
@@ -228,53 +155,56 @@ class ShopifyFulfilment(FulfilmentAdapter):
         self.http = ChannelHttp(self.pub)
 
     # -- transport ------------------------------------------------------------------------------
-    def graphql(self, query: str, variables: dict[str, Any], *, cost: float) -> dict[str, Any]:
-        resp = self.http.request(
-            "POST",
+    def graphql(
+        self, query: str, variables: dict[str, Any], *, cost: float, shape: Any, operation: str
+    ) -> dict[str, Any]:
+        return self.http.graphql(
             self.pub.url,
+            self.pub.headers,
+            query,
+            variables,
             cost=cost,
-            json={"query": query, "variables": variables},
-            headers=self.pub.headers,
+            shape=shape,
+            operation=operation,
         )
-        try:
-            body = resp.json()
-        except ValueError as exc:
-            raise TransientError(
-                f"{self.channel.code}: Shopify answered no JSON ({resp.status_code})",
-                channel=self.channel.code,
-            ) from exc
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if errors:
-            codes = {
-                str((e.get("extensions") or {}).get("code") or "")
-                for e in (errors if isinstance(errors, list) else [])
-                if isinstance(e, dict)
-            }
-            cls = TransientError if "INTERNAL_SERVER_ERROR" in codes else PermanentError
-            raise cls(
-                f"{self.channel.code}: Shopify GraphQL errors: {first_error(errors)}"[:500],
-                channel=self.channel.code,
-            )
-        data: dict[str, Any] = body.get("data") or {}
-        return data
 
-    def _mutate(self, query: str, variables: dict[str, Any], key: str) -> dict[str, Any]:
-        data = self.graphql(query, variables, cost=MUTATION_COST)
-        payload = data.get(key) or {}
-        errors = payload.get("userErrors") or []
+    def _mutate(
+        self, query: str, variables: dict[str, Any], key: str, *, operation: str, **payload: Any
+    ) -> dict[str, Any]:
+        """The mutation's payload; its ``userErrors`` raised. ``payload``: fields that a
+        mutation without user errors must answer (``fulfillment={"id": str}``)."""
+        data = self.graphql(
+            query,
+            variables,
+            cost=MUTATION_COST,
+            shape=mutation_shape(key, **payload),
+            operation=operation,
+        )
+        payload_ = data[key]
+        errors = payload_["userErrors"]
         if errors:
             raise PermanentError(
                 f"{self.channel.code}: Shopify refused {key}: {first_error(errors)}"[:500],
                 channel=self.channel.code,
                 user_errors=errors,
             )
-        result: dict[str, Any] = payload
+        code = self.channel.code
+        shapes.expect(
+            payload_, payload, partner=code, operation=operation, path=f"data.{key}", channel=code
+        )
+        result: dict[str, Any] = payload_
         return result
 
     # -- reading --------------------------------------------------------------------------------
     def _read(self, order_id: str) -> tuple[list[_FoLine], list[dict[str, Any]], str]:
         """Every fulfillment-order line (all pages) and the order's fulfillments."""
-        data = self.graphql(READ_QUERY, {"id": order_id}, cost=READ_COST)
+        data = self.graphql(
+            READ_QUERY,
+            {"id": order_id},
+            cost=READ_COST,
+            shape=READ_SHAPE,
+            operation="fulfillment.read_order",
+        )
         order = data.get("order")
         if not order:
             raise PermanentError(
@@ -289,7 +219,11 @@ class ShopifyFulfilment(FulfilmentAdapter):
             if not page.get("hasNextPage"):
                 break
             more = self.graphql(
-                MORE_FO_QUERY, {"id": order_id, "after": page.get("endCursor")}, cost=READ_COST
+                MORE_FO_QUERY,
+                {"id": order_id, "after": page.get("endCursor")},
+                cost=READ_COST,
+                shape=MORE_FO_SHAPE,
+                operation="fulfillment.read_order",
             )
             conn = (more.get("order") or {}).get("fulfillmentOrders") or {}
         return lines, list(order.get("fulfillments") or []), str(order.get("name") or "")
@@ -319,12 +253,20 @@ class ShopifyFulfilment(FulfilmentAdapter):
                 MORE_LINES_QUERY,
                 {"id": fo["id"], "after": page.get("endCursor")},
                 cost=MORE_LINES_COST,
+                shape=MORE_LINES_SHAPE,
+                operation="fulfillment.read_order",
             )
             conn = (more.get("node") or {}).get("lineItems") or {}
 
     def _candidate_lines(self, ids: list[str]) -> dict[str, list[tuple[str, str, int]]]:
         """Fulfillment id -> [(order line gid, sku, quantity)]."""
-        data = self.graphql(CANDIDATE_LINES_QUERY, {"ids": ids}, cost=3 + len(ids) * 203)
+        data = self.graphql(
+            CANDIDATE_LINES_QUERY,
+            {"ids": ids},
+            cost=3 + len(ids) * 203,
+            shape=CANDIDATE_LINES_SHAPE,
+            operation="fulfillment.read_fulfillments",
+        )
         out: dict[str, list[tuple[str, str, int]]] = {}
         for node in data.get("nodes") or []:
             if not node or not node.get("id"):
@@ -443,11 +385,7 @@ class ShopifyFulfilment(FulfilmentAdapter):
     # -- interface ------------------------------------------------------------------------------
     def fulfil(self, ship: ShipmentToSend) -> ChannelResult:
         with operation(self.http, ship, "fulfil") as calls:
-            if not ship.lines:
-                raise PermanentError(
-                    f"{self.channel.code}: picking {ship.odoo_picking_name} has no lines",
-                    channel=self.channel.code,
-                )
+            require_lines(ship, channel=self.channel.code)
             order_id = order_gid(ship.order_external_id)
             needs = [
                 _Need(ln.sku, ln.external_line_id, int(ln.quantity))
@@ -476,6 +414,7 @@ class ShopifyFulfilment(FulfilmentAdapter):
                         TRACKING_MUTATION,
                         {"id": f["id"], "tracking": tracking, "notify": False},
                         "fulfillmentTrackingInfoUpdate",
+                        operation="fulfillment.update_tracking",
                     )
             for location in sorted(plan):
                 by_fo = plan[location]
@@ -489,7 +428,11 @@ class ShopifyFulfilment(FulfilmentAdapter):
                 if tracking:
                     fulfillment["trackingInfo"] = tracking
                 payload = self._mutate(
-                    CREATE_MUTATION, {"fulfillment": fulfillment}, "fulfillmentCreate"
+                    CREATE_MUTATION,
+                    {"fulfillment": fulfillment},
+                    "fulfillmentCreate",
+                    operation="fulfillment.create",
+                    fulfillment={"id": str},
                 )
                 made = payload.get("fulfillment") or {}
                 created.append({**made, "location": location})
@@ -524,6 +467,7 @@ class ShopifyFulfilment(FulfilmentAdapter):
                     TRACKING_MUTATION,
                     {"id": fid, "tracking": tracking, "notify": bool(ship.notify_customer)},
                     "fulfillmentTrackingInfoUpdate",
+                    operation="fulfillment.update_tracking",
                 )
             ref = {
                 **ship.previous_result,
@@ -548,7 +492,12 @@ class ShopifyFulfilment(FulfilmentAdapter):
                     event["happenedAt"] = happened_at
                 if message:
                     event["message"] = message[:255]
-                payload = self._mutate(EVENT_MUTATION, {"event": event}, "fulfillmentEventCreate")
+                payload = self._mutate(
+                    EVENT_MUTATION,
+                    {"event": event},
+                    "fulfillmentEventCreate",
+                    operation="fulfillment.report_event",
+                )
                 events.append(str((payload.get("fulfillmentEvent") or {}).get("id") or ""))
             return ChannelResult(
                 ref={"fulfillment_ids": ids, "event_ids": events, "status": mapped},

@@ -36,6 +36,7 @@ import requests
 from django.core.cache import cache
 
 from apps.core.errors import PermanentError
+from apps.core.shapes import ID
 from apps.inventory.publishers.woocommerce import WooCommercePublisher
 from apps.sales_channels.models import Channel
 
@@ -166,8 +167,8 @@ class WooCommerceFulfilment(FulfilmentAdapter):
             if resp.status_code == 404:
                 self._refused(ship, resp)
             self._remember_extension(True)
-            for item in resp.json() or []:
-                if isinstance(item, dict) and item.get("tracking_number"):
+            for item in self.http.answer(resp, [dict], "fulfillment.read_trackings"):
+                if item.get("tracking_number"):
                     items.setdefault(str(item["tracking_number"]), str(item.get("tracking_id")))
         found = [n for n in numbers if n in items]
         if len(found) < len(numbers):
@@ -184,7 +185,8 @@ class WooCommerceFulfilment(FulfilmentAdapter):
             if resp.status_code == 404:
                 self._refused(ship, resp)
             self._remember_extension(True)
-            items[number] = str((resp.json() or {}).get("tracking_id") or "")
+            made = self.http.answer(resp, {"tracking_id": ID}, "fulfillment.add_tracking")
+            items[number] = str(made["tracking_id"])
         return {n: items[n] for n in numbers}, found
 
     def _add_note(
@@ -195,12 +197,12 @@ class WooCommerceFulfilment(FulfilmentAdapter):
         if check:
             resp = self.http.request("GET", url)
             wanted = _plain(text)
-            for note in resp.json() or []:
-                if isinstance(note, dict) and _plain(note.get("note")) == wanted:
+            for note in self.http.answer(resp, [dict], "fulfillment.read_notes"):
+                if _plain(note.get("note")) == wanted:
                     return str(note.get("id")), True
         mark_attempt(ship, op)
         resp = self.http.request("POST", url, json={"note": text, "customer_note": False})
-        return str((resp.json() or {}).get("id") or ""), False
+        return str(self.http.answer(resp, {"id": ID}, "fulfillment.add_note")["id"]), False
 
     def _refused(self, ship: ShipmentToSend, resp: requests.Response) -> None:
         raise PermanentError(

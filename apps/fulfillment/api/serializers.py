@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.events.api.serializers import StrictCharField
+from apps.sales_channels.api.fields import AwareDateTimeField, StrictCharField, unprocessable
 
 from ..models import Shipment, ShipmentLine, ShipmentReport
 
@@ -93,22 +93,16 @@ class OrderShipmentsSerializer(serializers.Serializer[Any]):
 
 class ShipmentEventSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=ShipmentReport.Status.values)
-    happened_at = serializers.DateTimeField(
-        help_text="When the carrier saw it, ISO 8601 with a time zone (e.g. 2026-12-05T10:00:00Z)"
+    happened_at = AwareDateTimeField(
+        help_text="When the carrier saw it: RFC 3339 with an offset (e.g. 2026-12-05T10:00:00Z); "
+        "more than an hour in the future is a 422"
     )
     message = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
     location = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
 
     def validate_happened_at(self, value: dt.datetime) -> dt.datetime:
-        raw = str(self.initial_data.get("happened_at") or "")
-        try:
-            naive = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).tzinfo is None
-        except ValueError:
-            naive = False  # a form DRF reads and Python does not: DRF made it aware
-        if naive:
-            raise serializers.ValidationError("needs a time zone (e.g. Z or +01:00)")
         if value > timezone.now() + FUTURE_SLACK:
-            raise serializers.ValidationError("is in the future")
+            raise unprocessable("is in the future")
         return value
 
 

@@ -13,23 +13,18 @@ Errors are `{"error", "field", "reason"}` with the status code saying which kind
 
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import BasePermission
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import PermanentError
 from apps.orders.selectors import order_get
 from apps.sales_channels.api.base import (
     AUTH,
-    INVALID,
-    ErrorSerializer,
+    BODY,
     TokenAPIView,
     error_response,
+    errors,
 )
-from apps.sales_channels.auth import ChannelPrincipal
 
 from .. import selectors
 from ..reports import IdempotencyKeyReused, shipment_report_record
@@ -44,34 +39,14 @@ ORDERS_WRITE = "orders:write"
 SHIPMENTS_WRITE = "shipments:write"
 
 
-class AnyScope(BasePermission):
-    """Grants access when the token holds at least one of the view's `any_scopes`."""
-
-    message = "token lacks a required scope"
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        principal = request.user
-        if not isinstance(principal, ChannelPrincipal):
-            return False
-        wanted = set(getattr(view, "any_scopes", ()))
-        if wanted and principal.scopes & wanted:
-            return True
-        self.message = f"token lacks scope {' or '.join(sorted(wanted))}"
-        return False
-
-
-class _TokenView(TokenAPIView):
-    permission_classes = [AnyScope]
-
-
-class OrderShipmentsView(_TokenView):
+class OrderShipmentsView(TokenAPIView):
     any_scopes = (ORDERS_READ, ORDERS_WRITE)
 
     @extend_schema(
         summary="An order's shipments: lines, carrier, tracking, the Odoo delivery, status",
         responses={
             200: OrderShipmentsSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such order for this token"),
+            **errors(404, d404="No such order for this token"),
             **AUTH,
         },
     )
@@ -88,7 +63,7 @@ class OrderShipmentsView(_TokenView):
         return Response(OrderShipmentsSerializer(data).data)
 
 
-class ShipmentEventsView(_TokenView):
+class ShipmentEventsView(TokenAPIView):
     any_scopes = (SHIPMENTS_WRITE,)
 
     @extend_schema(
@@ -97,11 +72,23 @@ class ShipmentEventsView(_TokenView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                {"type": "string", "maxLength": 255},
                 OpenApiParameter.HEADER,
                 required=False,
                 description="Up to 255 characters; a repeat answers the first report (200) and "
                 "records nothing; the same key with another report is a 422",
+            )
+        ],
+        examples=[
+            OpenApiExample(
+                "delivered",
+                value={
+                    "status": "delivered",
+                    "happened_at": "2026-01-15T10:00:00Z",
+                    "message": "Left at the dock",
+                    "location": "Philadelphia, PA",
+                },
+                request_only=True,
             )
         ],
         responses={
@@ -109,11 +96,14 @@ class ShipmentEventsView(_TokenView):
             200: OpenApiResponse(
                 ShipmentReportSerializer, description="A repeat of an Idempotency-Key"
             ),
-            404: OpenApiResponse(ErrorSerializer, description="No such shipment for this token"),
-            422: OpenApiResponse(
-                ErrorSerializer, description="The Idempotency-Key was used for another report"
+            **errors(404, d404="No such shipment for this token"),
+            **BODY,
+            **errors(
+                422,
+                d422="The Idempotency-Key was used for another report (`field` Idempotency-Key), "
+                "`happened_at` is in the future or out of range, or the shipment cannot take "
+                "this status",
             ),
-            **INVALID,
             **AUTH,
         },
     )
@@ -139,7 +129,5 @@ class ShipmentEventsView(_TokenView):
             )
         except IdempotencyKeyReused as exc:
             return error_response("Idempotency-Key", exc.message, 422, "idempotency_conflict")
-        except PermanentError as exc:
-            return error_response(exc.context.get("field"), exc.message)
         body = ShipmentReportSerializer(recorded.report).data
         return Response(body, status=201 if recorded.created else 200)

@@ -58,6 +58,11 @@ class Publisher(abc.ABC):
         """The channel's current available quantity per external id (reconciliation)."""
 
 
+# The channel kinds whose stock the hub pushes. Other kinds (B2B portals) read it through the
+# inventory API instead: their rows are refreshed by those reads and never rung for a publish.
+PUBLISHING_KINDS = frozenset({"shopify", "woocommerce", "bigcommerce", "magento"})
+
+
 def publisher_for(channel: Channel) -> Publisher:
     """The publisher for the channel's kind; PermanentError for kinds without inventory."""
     kind = channel.kind
@@ -73,6 +78,10 @@ def publisher_for(channel: Channel) -> Publisher:
         from apps.inventory.publishers.bigcommerce import BigCommercePublisher
 
         return BigCommercePublisher(channel)
+    if kind == "magento":
+        from apps.inventory.publishers.magento import MagentoPublisher
+
+        return MagentoPublisher(channel)
     raise PermanentError(
         f"channel {channel.code}: kind {kind!r} has no inventory publication",
         channel=channel.code,

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import requests
 from django.core.cache import cache
 
+from apps.core import shapes
 from apps.core.errors import RateLimited, TransientError
 from apps.inventory.metrics import CHANNEL_CALLS, RATE_LIMITED
 from apps.sales_channels.clients import TIMEOUT, _check
@@ -117,6 +118,11 @@ class HttpPublisher(Publisher):
             for i in ids:
                 known.pop(i, None)
             cache.set(self._map_key(kind), known, timeout=RESOLVE_TTL_SECONDS)
+
+    def answer(self, resp: requests.Response, spec: Any, operation: str, **kw: Any) -> Any:
+        """The answer's JSON body checked against ``spec`` (apps.core.shapes)."""
+        code = self.channel.code
+        return shapes.decode(resp, spec, partner=code, operation=operation, channel=code, **kw)
 
     def send(self, method: str, url: str, *, cost: float = 1.0, **kw: Any) -> requests.Response:
         """One call, repeated after each 429 without spending an attempt; classified."""

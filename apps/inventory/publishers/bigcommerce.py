@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from apps.core import shapes
+from apps.core.shapes import ID
 from apps.mappings.models import ValueMap
 
 from . import PublishOutcome, StockTarget
@@ -33,6 +35,19 @@ PAGE = 250
 DEFAULT_QUOTA = 150.0
 DEFAULT_WINDOW_SECONDS = 30.0
 DEFAULT_LOCATION = 1
+# What the calls read of the answer (apps.core.shapes).
+ITEMS_SHAPE = {
+    "data": [
+        {
+            "identity?": ({"variant_id?": (ID, None), "sku?": (str, None)}, None),
+            "locations?": (
+                [{"location_id?": (int, None), "available_to_sell?": (int, None)}],
+                None,
+            ),
+        }
+    ]
+}
+ADJUSTED_SHAPE = {"transaction_id": ID}
 
 
 class BigCommercePublisher(HttpPublisher):
@@ -93,7 +108,7 @@ class BigCommercePublisher(HttpPublisher):
                 params={"variant_id:in": ",".join(part), "limit": PAGE},
                 headers=self.headers,
             )
-            for row in resp.json().get("data") or []:
+            for row in self.answer(resp, ITEMS_SHAPE, "inventory.read_items")["data"]:
                 ident = row.get("identity") or {}
                 vid = str(ident.get("variant_id"))
                 skus[vid] = str(ident.get("sku") or "")
@@ -109,6 +124,10 @@ class BigCommercePublisher(HttpPublisher):
     def publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
         if not targets:
             return []
+        with shapes.about(**shapes.skus_context([t.sku for t in targets])):
+            return self._publish(targets)
+
+    def _publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
         skus = {k: str(v) for k, v in self.cached("sku", [t.external_id for t in targets]).items()}
         missing = [t.external_id for t in targets if t.external_id not in skus]
         if missing:
@@ -126,7 +145,7 @@ class BigCommercePublisher(HttpPublisher):
                     )
                 )
         for part in chunks(sendable, BATCH):
-            self.send(
+            resp = self.send(
                 "PUT",
                 f"{self.base}/v3/inventory/adjustments/absolute",
                 json={
@@ -142,5 +161,8 @@ class BigCommercePublisher(HttpPublisher):
                 },
                 headers=self.headers,
             )
+            # A 200 whose body is not the adjustment's receipt (an error body, a proxy page)
+            # did not set the stock: never record it as published.
+            self.answer(resp, ADJUSTED_SHAPE, "inventory.publish")
             outcomes.extend(PublishOutcome(t.sku, True, published=t.quantity) for t in part)
         return outcomes

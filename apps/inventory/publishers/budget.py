@@ -5,8 +5,9 @@ bucket in the shared cache: ``size`` units, restored at ``rate`` units per secon
 a publisher takes the call's cost from it and sleeps until the bucket holds enough; after the
 call it feeds the provider's own signal back (Shopify ``throttleStatus``, BigCommerce
 ``X-Rate-Limit-*``), which replaces our estimate: the provider is the truth, our bucket only keeps
-us below it between answers and across processes. WooCommerce has no signal; its bucket comes
-from a configured rate (``HUB_WOOCOMMERCE_API_RATE``).
+us below it between answers and across processes. WooCommerce and Magento send no signal; their
+buckets come from a configured rate (``configured_budget``: ``HUB_WOOCOMMERCE_API_RATE``,
+``HUB_MAGENTO_API_RATE``).
 
 The bucket's read-modify-write is guarded by a short lock taken with ``cache.add`` (atomic on
 Redis and on the database cache), so concurrent processes never spend the same units twice.
@@ -46,6 +47,18 @@ def parse_rate(text: str) -> tuple[float, float]:
         unit.strip().lower() or "s"
     ]
     return count, count / seconds
+
+
+def configured_budget(channel: Any, kind: str, setting: str, default: str = "10/s") -> RateBudget:
+    """The budget of a store that sends no rate signal: one unit a call, at the rate a setting
+    names (``"10/s"``), shared by every process that calls the same store."""
+    _, per_second = parse_rate(str(getattr(settings, setting, "") or default))
+    return RateBudget(
+        account=f"{kind}:{channel.api_base_url.rstrip('/')}",
+        size=1.0,
+        rate=per_second,
+        channel_code=channel.code,
+    )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from apps.core import shapes
 from apps.core.errors import PermanentError
+from apps.core.shapes import ANY, ID
 from apps.mappings.models import ValueMap
 
 from . import PublishOutcome, StockTarget
@@ -75,6 +77,55 @@ query HubLocations { locations(first: 20) { nodes { id legacyResourceId isActive
 """
 
 
+# What each call reads of the answer's ``data`` (apps.core.shapes). A node of ``nodes(ids:)``
+# is null for an unknown id and an empty object for an id of another type.
+LOCATIONS_SHAPE = {"locations": {"nodes": [{"id": str, "isActive?": (bool, None)}]}}
+RESOLVE_SHAPE = {
+    "nodes": [({"legacyResourceId?": ID, "inventoryItem?": ({"id": str}, None)}, None)]
+}
+LEVELS_SHAPE = {
+    "nodes": [
+        (
+            {
+                "legacyResourceId?": ID,
+                "inventoryItem?": (
+                    {
+                        "inventoryLevel?": (
+                            {"quantities?": ([{"quantity": int}], None)},
+                            None,
+                        )
+                    },
+                    None,
+                ),
+            },
+            None,
+        )
+    ]
+}
+COST_SHAPE = {
+    "extensions": {
+        "cost": {
+            "requestedQueryCost?": (float, None),
+            "throttleStatus?": (
+                {"currentlyAvailable": float, "maximumAvailable": float, "restoreRate": float},
+                None,
+            ),
+        }
+    }
+}
+USER_ERRORS = [{"field?": ([ANY], None), "code?": ANY, "message?": ANY}]
+
+
+def mutation_shape(root: str, **payload: Any) -> dict[str, Any]:
+    """A mutation's answer: ``root`` holds the ``userErrors`` list and, optionally, ``payload``
+    fields (each absent or null when the mutation was refused)."""
+    fields = {f"{k}?": (v, None) for k, v in payload.items()}
+    return {root: {"userErrors": USER_ERRORS, **fields}}
+
+
+SET_SHAPE = mutation_shape("inventorySetQuantities")
+
+
 def _gid(kind: str, value: str) -> str:
     return value if value.startswith("gid://") else f"gid://shopify/{kind}/{value}"
 
@@ -105,10 +156,13 @@ class ShopifyPublisher(HttpPublisher):
         )
 
     # -- transport ------------------------------------------------------------------------------
-    def _cost(self, body: dict[str, Any]) -> dict[str, Any]:
-        ext = body.get("extensions") if isinstance(body, dict) else None
-        cost = (ext or {}).get("cost") or {}
-        return cost if isinstance(cost, dict) else {}
+    def _cost(self, body: Any) -> dict[str, Any]:
+        """``extensions.cost`` when it has the shape Shopify documents, else {} (a broken cost
+        report only costs us its rate signal; the answer itself is checked by ``graphql``)."""
+        if shapes.problem(body, COST_SHAPE) is not None:
+            return {}
+        cost: dict[str, Any] = body["extensions"]["cost"]
+        return cost
 
     def observe(self, resp: requests.Response) -> None:
         try:
@@ -132,7 +186,10 @@ class ShopifyPublisher(HttpPublisher):
             return None
         errors = body.get("errors") if isinstance(body, dict) else None
         if not isinstance(errors, list) or not any(
-            (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
+            isinstance(e, dict)
+            and isinstance(e.get("extensions"), dict)
+            and e["extensions"].get("code") == "THROTTLED"
+            for e in errors
         ):
             return None
         cost = self._cost(body)
@@ -143,7 +200,10 @@ class ShopifyPublisher(HttpPublisher):
         rate = float(status.get("restoreRate") or DEFAULT_RESTORE)
         return max(0.1, missing / rate)
 
-    def graphql(self, query: str, variables: dict[str, Any], *, cost: float) -> dict[str, Any]:
+    def graphql(
+        self, query: str, variables: dict[str, Any], *, cost: float, shape: Any, operation: str
+    ) -> dict[str, Any]:
+        """The answer's ``data``, checked against ``shape`` (apps.core.shapes.graphql_data)."""
         resp = self.send(
             "POST",
             self.url,
@@ -151,15 +211,8 @@ class ShopifyPublisher(HttpPublisher):
             json={"query": query, "variables": variables},
             headers=self.headers,
         )
-        body = resp.json()
-        errors = body.get("errors")
-        if errors:
-            raise PermanentError(
-                f"{self.channel.code}: Shopify GraphQL errors: {errors}"[:500],
-                channel=self.channel.code,
-            )
-        data: dict[str, Any] = body.get("data") or {}
-        return data
+        code = self.channel.code
+        return shapes.graphql_data(resp, shape, partner=code, operation=operation, channel=code)
 
     # -- resolution -----------------------------------------------------------------------------
     def location(self) -> str:
@@ -180,7 +233,9 @@ class ShopifyPublisher(HttpPublisher):
         if cached:
             self._location = str(cached)
             return self._location
-        nodes = self.graphql(LOCATIONS_QUERY, {}, cost=30)["locations"]["nodes"]
+        nodes = self.graphql(
+            LOCATIONS_QUERY, {}, cost=30, shape=LOCATIONS_SHAPE, operation="inventory.locations"
+        )["locations"]["nodes"]
         active = [n for n in nodes if n.get("isActive")]
         if not active:
             raise PermanentError(f"{self.channel.code}: the shop has no active location")
@@ -198,11 +253,13 @@ class ShopifyPublisher(HttpPublisher):
                 RESOLVE_QUERY,
                 {"ids": [_gid("ProductVariant", i) for i in part]},
                 cost=2 * len(part) + 2,
+                shape=RESOLVE_SHAPE,
+                operation="inventory.resolve_items",
             )
             fresh = {
                 str(n["legacyResourceId"]): str(n["inventoryItem"]["id"])
-                for n in data.get("nodes") or []
-                if n and n.get("inventoryItem")
+                for n in data["nodes"]
+                if n and n.get("inventoryItem") and n.get("legacyResourceId") is not None
             }
             self.remember("item", fresh)
             found.update(fresh)
@@ -217,9 +274,15 @@ class ShopifyPublisher(HttpPublisher):
                 LEVELS_QUERY,
                 {"ids": [_gid("ProductVariant", i) for i in part], "location": location},
                 cost=4 * len(part) + 2,
+                shape=LEVELS_SHAPE,
+                operation="inventory.read_levels",
             )
-            for node in data.get("nodes") or []:
-                if not node or not node.get("inventoryItem"):
+            for node in data["nodes"]:
+                if (
+                    not node
+                    or not node.get("inventoryItem")
+                    or node.get("legacyResourceId") is None
+                ):
                     continue
                 level = node["inventoryItem"].get("inventoryLevel")
                 quantities = (level or {}).get("quantities") or []
@@ -230,6 +293,10 @@ class ShopifyPublisher(HttpPublisher):
     def publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
         if not targets:
             return []
+        with shapes.about(**shapes.skus_context([t.sku for t in targets])):
+            return self._publish(targets)
+
+    def _publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
         location = self.location()
         items = self.inventory_items([t.external_id for t in targets])
         outcomes: list[PublishOutcome] = []
@@ -285,9 +352,14 @@ class ShopifyPublisher(HttpPublisher):
             if not self.new_compare and any(t.expected is None for t in pending):
                 payload["ignoreCompareQuantity"] = True
             directive = f' @idempotent(key: "{uuid.uuid4()}")' if self.new_compare else ""
-            data = self.graphql(SET_MUTATION % directive, {"input": payload}, cost=MUTATION_COST)
-            result = data.get("inventorySetQuantities") or {}
-            errors = result.get("userErrors") or []
+            data = self.graphql(
+                SET_MUTATION % directive,
+                {"input": payload},
+                cost=MUTATION_COST,
+                shape=SET_SHAPE,
+                operation="inventory.set_quantities",
+            )
+            errors = data["inventorySetQuantities"]["userErrors"]
             if not errors:
                 outcomes.extend(PublishOutcome(t.sku, True, published=t.quantity) for t in pending)
                 break

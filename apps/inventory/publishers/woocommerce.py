@@ -24,13 +24,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import requests
-from django.conf import settings
 
-from apps.core.errors import PermanentError
+from apps.core import shapes
+from apps.core.shapes import ID
 
 from . import PublishOutcome, StockTarget
 from .base import HttpPublisher, chunks
-from .budget import RateBudget, parse_rate
+from .budget import RateBudget, configured_budget
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,14 @@ PAGE = 100
 SIMPLE = "0"
 _MAX_PAGES = 10_000
 VARIATION_ON_PRODUCTS = {"woocommerce_rest_invalid_product_id"}
+# What the calls read of a product or variation, and of a batch answer's rows (apps.core.shapes).
+PRODUCT_SHAPE = {
+    "id": ID,
+    "type?": (str, None),
+    "variations?": ([ID], None),
+    "stock_quantity?": (int, None),
+}
+BATCH_ROW = {"id?": (ID, None), "stock_quantity?": (int, None), "error?": (dict, None)}
 
 
 class WooCommercePublisher(HttpPublisher):
@@ -50,13 +58,24 @@ class WooCommercePublisher(HttpPublisher):
         self.base = channel.api_base_url.rstrip("/") + "/wp-json/wc/v3"
 
     def make_budget(self) -> RateBudget:
-        _, per_second = parse_rate(str(getattr(settings, "HUB_WOOCOMMERCE_API_RATE", "") or "10/s"))
-        return RateBudget(
-            account=f"woocommerce:{self.channel.api_base_url.rstrip('/')}",
-            size=1.0,
-            rate=per_second,
-            channel_code=self.channel.code,
-        )
+        return configured_budget(self.channel, "woocommerce", "HUB_WOOCOMMERCE_API_RATE")
+
+    def batch_results(
+        self, resp: requests.Response, key: str, part: Sequence[Any], operation: str = ""
+    ) -> list[dict[str, Any]]:
+        """The rows of a ``…/batch`` answer under ``key``: one object per item sent, in order."""
+        what = operation or f"{key} batch"
+        rows: list[dict[str, Any]] = self.answer(resp, {key: [BATCH_ROW]}, what)[key]
+        if len(rows) != len(part):
+            raise shapes.bad_answer(
+                rows,
+                f"{key}: {len(rows)} rows for {len(part)} items sent",
+                partner=self.channel.code,
+                operation=what,
+                endpoint=resp.url.split("?", 1)[0],
+                channel=self.channel.code,
+            )
+        return rows
 
     # -- resolution -----------------------------------------------------------------------------
     def parents(self, external_ids: Sequence[str], *, lookup: bool = True) -> dict[str, str]:
@@ -80,8 +99,8 @@ class WooCommercePublisher(HttpPublisher):
                 f"{self.base}/products",
                 params={"type": "variable", "per_page": PAGE, "page": page},
             )
-            rows = resp.json()
-            for product in rows if isinstance(rows, list) else []:
+            rows = self.answer(resp, [PRODUCT_SHAPE], "inventory.resolve_parents")
+            for product in rows:
                 pid = str(product.get("id"))
                 if product.get("type") == "variable":
                     for vid in product.get("variations") or []:
@@ -97,6 +116,10 @@ class WooCommercePublisher(HttpPublisher):
 
     # -- interface ------------------------------------------------------------------------------
     def publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
+        with shapes.about(**shapes.skus_context([t.sku for t in targets])):
+            return self._publish(targets)
+
+    def _publish(self, targets: Sequence[StockTarget]) -> list[PublishOutcome]:
         outcomes: list[PublishOutcome] = [
             PublishOutcome(t.sku, False, error=f"not a WooCommerce id: {t.external_id!r}")
             for t in targets
@@ -158,13 +181,9 @@ class WooCommercePublisher(HttpPublisher):
                 for t in part
             ]
         }
-        answer = self.send("POST", url, json=body).json()
-        results = answer.get("update") if isinstance(answer, dict) else None
-        if not isinstance(results, list) or len(results) != len(part):
-            raise PermanentError(
-                f"{self.channel.code}: unexpected batch answer from {url}",
-                channel=self.channel.code,
-            )
+        results = self.batch_results(
+            self.send("POST", url, json=body), "update", part, "inventory.publish"
+        )
         outcomes: list[PublishOutcome] = []
         refused: list[StockTarget] = []
         for t, row in zip(part, results, strict=True):
@@ -202,7 +221,7 @@ class WooCommercePublisher(HttpPublisher):
                 f"{self.base}/products",
                 params={"include": ",".join(part), "per_page": PAGE},
             )
-            for product in resp.json():
+            for product in self.answer(resp, [PRODUCT_SHAPE], "inventory.read_levels"):
                 pid = str(product.get("id"))
                 seen.add(pid)
                 if product.get("type") != "variable" and product.get("stock_quantity") is not None:
@@ -230,8 +249,8 @@ class WooCommercePublisher(HttpPublisher):
                 f"{self.base}/products/{parent}/variations",
                 params={"include": ",".join(sorted(vids)), "per_page": PAGE, "page": page},
             )
-            rows = resp.json()
-            for variation in rows if isinstance(rows, list) else []:
+            rows = self.answer(resp, [PRODUCT_SHAPE], "inventory.read_levels")
+            for variation in rows:
                 vid = str(variation.get("id"))
                 if vid in vids and variation.get("stock_quantity") is not None:
                     out[vid] = int(variation["stock_quantity"])

@@ -2,145 +2,217 @@
 
 A token sees only its own channel; another channel's order is a 404 (not 403: a token must not
 learn what exists elsewhere).
+
+POST: the body is checked against the document first (400, nothing recorded, not even the
+Idempotency-Key); then the key is taken, and the order translated and recorded. An order that
+matches the document but does not add up is a 422, and its key is released (nothing recorded),
+so the partner can send the corrected order with the same key.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from typing import Any
 
-from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.core.errors import PermanentError
-from apps.sales_channels.auth import ApiTokenAuthentication, ChannelPrincipal, TokenRateThrottle
+from apps.sales_channels.api.base import (
+    AUTH,
+    BODY,
+    INVALID,
+    TokenAPIView,
+    error_response,
+    errors,
+)
+from apps.sales_channels.api.parsers import JSONRejected, json_loads_strict
 from apps.sales_channels.translators import order_from_b2b
 
 from .. import selectors, services
 from ..errors import IdempotencyConflict, IdempotencyInFlight
 from ..idempotency import idempotency_abandon, idempotency_begin, idempotency_finish
-from ..models import OrderState
-from .serializers import ChannelOrderSerializer
+from .serializers import (
+    ChannelOrderSerializer,
+    OrderCreateSerializer,
+    OrderListQuerySerializer,
+    OrderPageSerializer,
+)
 
 WRITE = "orders:write"
 READ = "orders:read"
-MAX_LIMIT = 500
+
+ORDER_EXAMPLE = {
+    "external_id": "PO-7781",
+    "number": "PO-7781",
+    "po_number": "PO-7781",
+    "created_at": "2026-01-14T15:04:05Z",
+    "currency": "USD",
+    "financial_status": "authorized",
+    "customer": {"external_id": "ACME-001", "email": "ap@acme.example", "company": "ACME"},
+    "shipping_address": {
+        "company": "ACME Store #12",
+        "line1": "500 Market St",
+        "city": "Philadelphia",
+        "region_code": "PA",
+        "postal_code": "19106",
+        "country_code": "US",
+    },
+    "lines": [
+        {
+            "line_id": "1",
+            "sku": "TSHIRT-BLU-M",
+            "name": "T-shirt Blue M",
+            "quantity": 2,
+            "unit_price": "25.00",
+            "discount": "5.00",
+            "tax": "3.60",
+            "tax_rate": "0.08",
+        }
+    ],
+    "shipping": {"title": "Freight", "price": "5.99", "tax": "0.00"},
+    "totals": {"total": "54.59"},
+    "note": "Dock 4, weekdays only",
+}
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "maxLength": 255},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Up to 255 characters. The same key with the same body answers the first "
+    "answer again (nothing recorded twice) for 24 hours; with another body it is a 422; while "
+    "the first request runs, a 409. A request refused with 400 or 422 leaves the key unused.",
+)
 
 
-class OrderScopes(BasePermission):
-    """POST needs orders:write; reads accept orders:read or orders:write."""
-
-    message = "token lacks a required scope"
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        principal = request.user
-        if not isinstance(principal, ChannelPrincipal):
-            return False
-        wanted = {WRITE} if request.method == "POST" else {READ, WRITE}
-        if principal.scopes & wanted:
-            return True
-        self.message = f"token lacks scope {' or '.join(sorted(wanted))}"
-        return False
-
-
-def _error(field: str | None, reason: str, code: int = 400) -> Response:
-    return Response({"error": "invalid_order", "field": field, "reason": reason}, status=code)
-
-
-class OrderView(APIView):
-    authentication_classes = [ApiTokenAuthentication]
-    permission_classes = [OrderScopes]
-    throttle_classes = [TokenRateThrottle]
-
-    @property
-    def principal(self) -> ChannelPrincipal:
-        user = self.request.user
-        assert isinstance(user, ChannelPrincipal)
-        return user
+class OrderView(TokenAPIView):
+    # POST needs orders:write; reads accept orders:read or orders:write.
+    scopes_by_method = {"GET": (READ, WRITE), "HEAD": (READ, WRITE), "POST": (WRITE,)}
 
 
 class OrderListCreateView(OrderView):
+    @extend_schema(
+        operation_id="api_v1_orders_list",
+        summary="The channel's orders, newest change first",
+        parameters=[OrderListQuerySerializer],
+        responses={
+            200: OrderPageSerializer,
+            **INVALID,
+            **errors(422, d422="`updated_since` is out of the range the hub can store"),
+            **AUTH,
+        },
+    )
     def get(self, request: Request) -> Response:
-        state = request.query_params.get("status") or request.query_params.get("state") or None
-        if state and state not in OrderState.values:
-            return _error("status", f"unknown status {state!r}")
-        since: dt.datetime | None = None
-        raw_since = request.query_params.get("updated_since")
-        if raw_since:
-            try:
-                since = dt.datetime.fromisoformat(raw_since.replace("Z", "+00:00"))
-            except ValueError:
-                return _error("updated_since", "not an ISO 8601 date-time")
-            if since.tzinfo is None:
-                return _error("updated_since", "needs a time zone")
-        try:
-            limit = min(int(request.query_params.get("limit", 100)), MAX_LIMIT)
-        except ValueError:
-            return _error("limit", "not an integer")
-        qs = selectors.order_list(channel=self.principal.channel, state=state, updated_since=since)
-        rows = list(qs[:limit])
+        query = OrderListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        qs = selectors.order_list(
+            channel=self.principal.channel,
+            state=q.get("status"),
+            updated_since=q.get("updated_since"),
+        )
+        rows = list(qs[: q["limit"]])
         return Response(
             {"count": len(rows), "results": ChannelOrderSerializer(rows, many=True).data}
         )
 
+    @extend_schema(
+        summary="Send a B2B order (again with the same external_id: an update)",
+        request=OrderCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[OpenApiExample("order", value=ORDER_EXAMPLE, request_only=True)],
+        responses={
+            201: OpenApiResponse(ChannelOrderSerializer, description="Recorded"),
+            200: OpenApiResponse(
+                ChannelOrderSerializer,
+                description="Already known: the same order again, or an update of it",
+            ),
+            **BODY,
+            **errors(
+                409,
+                d409="A request with this Idempotency-Key is still in progress; retry later",
+            ),
+            **errors(
+                422,
+                d422="The totals do not add up (`field` totals.total), or the Idempotency-Key "
+                "was used with another body (`field` Idempotency-Key)",
+            ),
+            **AUTH,
+        },
+    )
     def post(self, request: Request) -> Response:
         raw: bytes = request.body
-        channel = self.principal.channel
+        if request.content_type.split(";")[0].strip().lower() != "application/json":
+            return error_response(
+                None, f'Unsupported media type "{request.content_type}" in request.', 415
+            )
         key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 255:
+            return error_response("Idempotency-Key", "longer than 255 characters")
+        try:
+            payload = json_loads_strict(raw)
+        except JSONRejected as exc:
+            return error_response(None, str(exc))
+        checked = OrderCreateSerializer(data=payload)
+        checked.is_valid(raise_exception=True)
+        # The translator reads the time as the document does (RFC 3339, here made UTC).
+        payload["created_at"] = checked.validated_data["created_at"].isoformat()
+        channel = self.principal.channel
         begun = None
         if key:
-            if len(key) > 255:
-                return _error("Idempotency-Key", "longer than 255 characters")
             try:
                 begun = idempotency_begin(
                     channel=channel, key=key, request_hash=hashlib.sha256(raw).hexdigest()
                 )
             except IdempotencyConflict as exc:
-                return _error("Idempotency-Key", str(exc), status.HTTP_422_UNPROCESSABLE_ENTITY)
+                return error_response("Idempotency-Key", str(exc), 422, "idempotency_conflict")
             except IdempotencyInFlight as exc:
-                return _error("Idempotency-Key", str(exc), status.HTTP_409_CONFLICT)
+                return error_response("Idempotency-Key", str(exc), status.HTTP_409_CONFLICT)
             if begun.replay:
                 return Response(begun.record.response_body, status=begun.record.response_status)
         try:
-            code, body = self._create(raw, channel_code=channel.code)
+            code, body = self._create(payload, channel_code=channel.code)
         except BaseException:
             if begun is not None:
                 idempotency_abandon(record=begun.record)
             raise
         if begun is not None:
-            idempotency_finish(record=begun.record, status=code, body=body)
+            if code >= 400:
+                idempotency_abandon(record=begun.record)
+            else:
+                idempotency_finish(record=begun.record, status=code, body=body)
         return Response(body, status=code)
 
-    def _create(self, raw: bytes, *, channel_code: str) -> tuple[int, Any]:
-        try:
-            payload = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return 400, {"error": "invalid_order", "field": None, "reason": "body is not JSON"}
-        if not isinstance(payload, dict):
-            return 400, {"error": "invalid_order", "field": None, "reason": "expected an object"}
+    def _create(self, payload: dict[str, Any], *, channel_code: str) -> tuple[int, Any]:
         try:
             order = order_from_b2b(payload, channel=channel_code)
             row, created = services.order_upsert(order=order, actor=f"api:{self.principal.prefix}")
         except PermanentError as exc:
-            return 400, {
-                "error": "invalid_order",
-                "field": exc.context.get("field"),
-                "reason": exc.message,
-            }
+            # After the document's checks only a business rule refuses: the totals must add up.
+            field = exc.context.get("field") or (
+                "totals.total" if "reported_total" in exc.context else None
+            )
+            return 422, {"error": "unprocessable", "field": field, "reason": exc.message}
         fresh = selectors.order_get(channel=self.principal.channel, order_id=row.pk)
         body = dict(ChannelOrderSerializer(fresh).data)
         return (201 if created else 200), json.loads(json.dumps(body, default=str))
 
 
 class OrderDetailView(OrderView):
+    @extend_schema(
+        summary="One order: its state, hold, Odoo reference, lines and history",
+        responses={
+            200: ChannelOrderSerializer,
+            **errors(404, d404="No such order for this token"),
+            **AUTH,
+        },
+    )
     def get(self, request: Request, order_id: int) -> Response:
         row = selectors.order_get(channel=self.principal.channel, order_id=order_id)
         if row is None:
-            raise Http404("no such order")
+            return error_response(None, "no such order", 404)
         return Response(ChannelOrderSerializer(row).data)

@@ -6,6 +6,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.sales_channels.api.fields import BlankIsAValue, Pattern
+
 MAX_SKUS = 500
 
 
@@ -16,36 +18,32 @@ QUANTITY_PATTERN = (
 )
 
 
+class QueryDateField(BlankIsAValue, serializers.DateField):
+    """An empty ``date=`` is refused, not read as absent."""
+
+
 @extend_schema_field(
     {"type": "string", "format": "decimal", "pattern": QUANTITY_PATTERN, "example": "1"}
 )
-def _raw_blank(field: Any, dictionary: Any) -> Any:
-    """An empty query parameter (``qty=``, ``date=``) is a value to validate, not "absent"
-    (DRF reads blank HTML form fields as absent): it is refused like any malformed value."""
-    if hasattr(dictionary, "getlist") and dictionary.get(field.field_name, None) == "":
-        return ""
-    return super(type(field), field).get_value(dictionary)
-
-
-class QueryDateField(serializers.DateField):
-    def get_value(self, dictionary: Any) -> Any:
-        return _raw_blank(self, dictionary)
-
-
-class QuantityField(serializers.DecimalField):
+class QuantityField(BlankIsAValue, serializers.DecimalField):
     """A quantity as a positive decimal string (the schema says so, so partners and fuzzers
     know that zero, a negative or a 5th decimal is refused). An empty ``qty=`` is refused too,
     not read as "absent" the way DRF reads an empty HTML form field."""
 
-    def get_value(self, dictionary: Any) -> Any:
-        return _raw_blank(self, dictionary)
+    def to_internal_value(self, data: Any) -> Decimal:
+        # DRF would also take " 1" and "1E2"; the pattern is the contract.
+        Pattern(QUANTITY_PATTERN, "must be a positive decimal of at most 4 places")(data)
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
 
 
 @extend_schema_field(
     {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\u0000]+$"}
 )
 class SkuField(serializers.CharField):
-    """A SKU: 1 to 255 characters, no NUL (which PostgreSQL cannot store)."""
+    """A SKU: 1 to 255 characters, no NUL (which PostgreSQL cannot store), kept as sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(trim_whitespace=False, **kwargs)
 
 
 class PriceQuerySerializer(serializers.Serializer[Any]):

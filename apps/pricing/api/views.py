@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,11 +22,11 @@ from apps.mappings.models import Binding
 from apps.sales_channels.api.base import (
     AUTH,
     INVALID,
-    ErrorSerializer,
     TokenAPIView,
+    error_declaration,
     error_response,
+    errors,
 )
-from apps.sales_channels.auth import HasScope
 from apps.sales_channels.models import Channel
 
 from ..services import channel_pricelist, prices_for
@@ -53,20 +53,19 @@ def _products(channel: Channel, skus: list[str]) -> dict[str, int]:
 
 
 class PricesView(TokenAPIView):
-    permission_classes = [HasScope]
-    required_scopes: tuple[str, ...] = (PRICES_READ,)
+    any_scopes: tuple[str, ...] = (PRICES_READ,)
 
     @extend_schema(
         summary="Unit prices of the channel's SKUs (a B2B customer's own prices with customer)",
         parameters=[PriceQuerySerializer],
         responses={
             200: PriceListSerializer,
-            404: OpenApiResponse(
-                ErrorSerializer,
-                description="`customer` is not an account of this channel (field `customer`)",
-            ),
-            503: OpenApiResponse(
-                ErrorSerializer, description="Odoo is unavailable and the cache lacks a price"
+            **errors(404, d404="`customer` is not an account of this channel (field `customer`)"),
+            **errors(422, d422="`customer` on a channel that is not a B2B portal"),
+            503: error_declaration(
+                503,
+                "Odoo is unavailable and the cache lacks a price",
+                error="odoo_unavailable",
             ),
             **INVALID,
             **AUTH,
@@ -81,7 +80,7 @@ class PricesView(TokenAPIView):
         partner_id: int | None = None
         if q["customer"]:
             if channel.kind != Channel.Kind.B2B_API:
-                return error_response("customer", "customer prices are for B2B channels")
+                return error_response("customer", "customer prices are for B2B channels", 422)
             account = Binding.objects.filter(
                 channel=channel, kind=Binding.Kind.CUSTOMER, external_id=q["customer"]
             ).first()

@@ -114,4 +114,8 @@ def refund_adapter_for(channel: Channel) -> RefundAdapter | None:
         from .bigcommerce import BigCommerceRefunds
 
         return BigCommerceRefunds(channel)
+    if kind == Channel.Kind.MAGENTO:
+        from .magento import MagentoRefunds
+
+        return MagentoRefunds(channel)
     return None

@@ -44,6 +44,7 @@ import requests
 from django.core.cache import cache
 
 from apps.core.errors import LockContention, PermanentError
+from apps.core.shapes import ANY, ID, NUMBER
 from apps.fulfillment.adapters._http import ChannelHttp
 from apps.inventory.publishers.bigcommerce import BigCommercePublisher
 from apps.sales_channels.models import Channel
@@ -56,6 +57,20 @@ LOCK_TTL_SECONDS = 180  # longer than read + quote + refund with their timeouts
 LOCK_WAIT_SECONDS = 10.0
 LOCK_POLL_SECONDS = 0.05
 REASON_MAX = 255  # BigCommerce's limit on reason is UNCONFIRMED; the key is kept whole
+# What each call reads of the answer (apps.core.shapes). The refunds list is required:
+# reading "none" from a broken answer would refund a second time.
+REFUND_SHAPE = {
+    "id": ID,
+    "reason?": (str, None),
+    "items?": ([dict], None),
+    "payments?": ([dict], None),
+}
+QUOTE_SHAPE = {
+    "data": {
+        "total_refund_amount": NUMBER,
+        "refund_methods?": ([[{"provider_id?": ANY, "amount?": (NUMBER, None)}]], None),
+    }
+}
 
 
 def _when(value: Any) -> dt.datetime:
@@ -104,8 +119,10 @@ class BigCommerceRefunds(RefundAdapter):
     def _refunds(self, order_id: str) -> list[dict[str, Any]]:
         resp = self._v3("GET", f"orders/{order_id}/payment_actions/refunds")
         self._raise_refused(resp, order_id, "")
-        rows = (resp.json() or {}).get("data") or []
-        return [r for r in rows if isinstance(r, dict)]
+        rows: list[dict[str, Any]] = self.http.answer(
+            resp, {"data": [REFUND_SHAPE]}, "returns.read_refunds"
+        )["data"]
+        return rows
 
     def _products(self, order_id: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -118,7 +135,7 @@ class BigCommerceRefunds(RefundAdapter):
             )
             if resp.status_code == 204:
                 break
-            chunk = resp.json() or []
+            chunk = self.http.answer(resp, [dict], "returns.read_order", empty=[])
             rows.extend(chunk)
             if len(chunk) < PAGE:
                 break
@@ -192,7 +209,7 @@ class BigCommerceRefunds(RefundAdapter):
                 "POST", f"orders/{order_id}/payment_actions/refund_quotes", json={"items": items}
             )
             self._raise_refused(resp, order_id, req.order_number)
-            quote = (resp.json() or {}).get("data") or {}
+            quote = self.http.answer(resp, QUOTE_SHAPE, "returns.refund_quote")["data"]
             total = cents(quote.get("total_refund_amount"))
             if total != req.amount:
                 raise PermanentError(
@@ -212,7 +229,7 @@ class BigCommerceRefunds(RefundAdapter):
             }
             resp = self._v3("POST", f"orders/{order_id}/payment_actions/refunds", json=body)
             self._raise_refused(resp, order_id, req.order_number)
-            made = (resp.json() or {}).get("data") or {}
+            made = self.http.answer(resp, {"data": REFUND_SHAPE}, "returns.refund_create")["data"]
             declined = [p for p in made.get("payments") or [] if p.get("is_declined")]
             if declined:
                 raise PermanentError(

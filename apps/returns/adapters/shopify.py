@@ -39,9 +39,10 @@ from typing import Any
 
 import requests
 
-from apps.core.errors import HubError, PermanentError, TransientError
+from apps.core.errors import HubError, PermanentError
+from apps.core.shapes import NUMBER
 from apps.fulfillment.adapters._http import ChannelHttp, first_error
-from apps.inventory.publishers.shopify import ShopifyPublisher
+from apps.inventory.publishers.shopify import ShopifyPublisher, mutation_shape
 from apps.sales_channels.models import Channel
 
 from . import RefundAdapter, RefundData, RefundLineData, RefundResult, RefundToSend, ReturnData
@@ -131,6 +132,70 @@ mutation HubRefund($input: RefundInput!) {
 """
 
 
+# What each call reads of the answer's ``data`` (apps.core.shapes). ``refunds`` is required:
+# reading "none" from a broken answer would refund a second time.
+_MONEY_SHAPE = (
+    {"presentmentMoney": ({"amount": NUMBER, "currencyCode?": (str, None)}, None)},
+    None,
+)
+_LINE = {
+    "quantity?": (int, None),
+    "lineItem?": ({"id?": (str, None), "sku?": (str, None)}, None),
+    "subtotalSet?": _MONEY_SHAPE,
+    "totalTaxSet?": _MONEY_SHAPE,
+}
+_TRANSACTION = {
+    "id": str,
+    "amountSet?": _MONEY_SHAPE,
+    "parentTransaction?": ({"id?": (str, None)}, None),
+}
+REFUND_SHAPE = {
+    "id": str,
+    "note?": (str, None),
+    "totalRefundedSet?": _MONEY_SHAPE,
+    "refundLineItems?": ({"nodes": [_LINE]}, None),
+}
+READ_SHAPE = {
+    "order": (
+        {
+            "refunds": [REFUND_SHAPE],
+            "lineItems": {"nodes": [{"id": str, "quantity?": (int, None)}]},
+            "transactions": [_TRANSACTION],
+        },
+        None,
+    )
+}
+RETURNS_SHAPE = {
+    "order": (
+        {
+            "returns": {
+                "nodes": [
+                    {
+                        "id": str,
+                        "returnLineItems?": (
+                            {
+                                "nodes": [
+                                    {
+                                        "quantity?": (int, None),
+                                        "fulfillmentLineItem?": (
+                                            {"lineItem?": (dict, None)},
+                                            None,
+                                        ),
+                                    }
+                                ]
+                            },
+                            None,
+                        ),
+                    }
+                ]
+            }
+        },
+        None,
+    )
+}
+REFUND_CREATE_SHAPE = mutation_shape("refundCreate", refund=REFUND_SHAPE)
+
+
 def cents(value: Any) -> Decimal:
     """A platform amount (string or number) as Decimal to the cent."""
     try:
@@ -199,38 +264,27 @@ class ShopifyRefunds(RefundAdapter):
         self.url = f"{channel.api_base_url.rstrip('/')}/admin/api/{version}/graphql.json"
 
     # -- transport ------------------------------------------------------------------------------
-    def graphql(self, query: str, variables: dict[str, Any], *, cost: float) -> dict[str, Any]:
-        resp = self.http.request(
-            "POST",
+    def graphql(
+        self, query: str, variables: dict[str, Any], *, cost: float, shape: Any, operation: str
+    ) -> dict[str, Any]:
+        return self.http.graphql(
             self.url,
+            self.pub.headers,
+            query,
+            variables,
             cost=cost,
-            json={"query": query, "variables": variables},
-            headers=self.pub.headers,
+            shape=shape,
+            operation=operation,
         )
-        try:
-            body = resp.json()
-        except ValueError as exc:
-            raise TransientError(
-                f"{self.channel.code}: Shopify answered no JSON ({resp.status_code})",
-                channel=self.channel.code,
-            ) from exc
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if errors:
-            codes = {
-                str((e.get("extensions") or {}).get("code") or "")
-                for e in (errors if isinstance(errors, list) else [])
-                if isinstance(e, dict)
-            }
-            cls = TransientError if "INTERNAL_SERVER_ERROR" in codes else PermanentError
-            raise cls(
-                f"{self.channel.code}: Shopify GraphQL errors: {first_error(errors)}"[:500],
-                channel=self.channel.code,
-            )
-        data: dict[str, Any] = body.get("data") or {}
-        return data
 
     def _read(self, order_id: str) -> dict[str, Any]:
-        data = self.graphql(READ_QUERY, {"id": order_id}, cost=min(READ_COST, 1000))
+        data = self.graphql(
+            READ_QUERY,
+            {"id": order_id},
+            cost=min(READ_COST, 1000),
+            shape=READ_SHAPE,
+            operation="returns.read_order",
+        )
         order: dict[str, Any] | None = data.get("order")
         if not order:
             raise PermanentError(
@@ -284,7 +338,13 @@ class ShopifyRefunds(RefundAdapter):
     def returns_read(self, order_external_id: str) -> list[ReturnData]:
         order_id = order_gid(order_external_id)
         with refund_operation(self.http, None, order_id, "returns_read"):
-            data = self.graphql(RETURNS_QUERY, {"id": order_id}, cost=min(RETURNS_COST, 1000))
+            data = self.graphql(
+                RETURNS_QUERY,
+                {"id": order_id},
+                cost=min(RETURNS_COST, 1000),
+                shape=RETURNS_SHAPE,
+                operation="returns.read_returns",
+            )
             order = data.get("order")
             if not order:
                 raise PermanentError(
@@ -330,9 +390,15 @@ class ShopifyRefunds(RefundAdapter):
             variables = {"input": self._input(req, order, order_id)}
             # The key is a GraphQL string literal: json.dumps quotes and escapes it.
             query = REFUND_MUTATION % json.dumps(req.idempotency_key)
-            data = self.graphql(query, variables, cost=MUTATION_COST)
-            payload = data.get("refundCreate") or {}
-            errors = payload.get("userErrors") or []
+            data = self.graphql(
+                query,
+                variables,
+                cost=MUTATION_COST,
+                shape=REFUND_CREATE_SHAPE,
+                operation="returns.refund_create",
+            )
+            payload = data["refundCreate"]
+            errors = payload["userErrors"]
             if errors or not payload.get("refund"):
                 raise PermanentError(
                     f"{self.channel.code}: Shopify refused refundCreate for order "

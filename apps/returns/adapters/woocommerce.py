@@ -33,6 +33,7 @@ from typing import Any
 import requests
 
 from apps.core.errors import PermanentError, TransientError
+from apps.core.shapes import ID, NUMBER
 from apps.fulfillment.adapters._http import ChannelHttp
 from apps.inventory.publishers.woocommerce import WooCommercePublisher
 from apps.sales_channels.models import Channel
@@ -61,6 +62,22 @@ def _meta(rows: Any, key: str) -> str:
     return ""
 
 
+# What each call reads of the answer (apps.core.shapes). The order's ``refunds`` is required:
+# reading "none" from a broken answer would refund a second time.
+ORDER_SHAPE = {
+    "id": ID,
+    "refunds": [{"id": ID, "reason?": (str, None)}],
+    "line_items?": ([dict], None),
+}
+REFUND_SHAPE = {
+    "id": ID,
+    "amount?": (NUMBER, None),
+    "line_items?": ([dict], None),
+    "shipping_lines?": ([dict], None),
+    "meta_data?": ([dict], None),
+}
+
+
 class WooCommerceRefunds(RefundAdapter):
     def __init__(self, channel: Channel, *, session: requests.Session | None = None) -> None:
         super().__init__(channel)
@@ -71,7 +88,7 @@ class WooCommerceRefunds(RefundAdapter):
     # -- reading --------------------------------------------------------------------------------
     def _order(self, order_id: str) -> dict[str, Any]:
         resp = self.http.request("GET", f"{self.base}/orders/{order_id}")
-        order: dict[str, Any] = resp.json() or {}
+        order: dict[str, Any] = self.http.answer(resp, ORDER_SHAPE, "returns.read_order")
         return order
 
     def _refunds(self, order_id: str) -> list[dict[str, Any]]:
@@ -82,8 +99,8 @@ class WooCommerceRefunds(RefundAdapter):
                 f"{self.base}/orders/{order_id}/refunds",
                 params={"page": page, "per_page": PER_PAGE},
             )
-            chunk = resp.json() or []
-            rows.extend(r for r in chunk if isinstance(r, dict))
+            chunk = self.http.answer(resp, [REFUND_SHAPE], "returns.read_refunds")
+            rows.extend(chunk)
             if len(chunk) < PER_PAGE:
                 break
         return rows
@@ -142,7 +159,9 @@ class WooCommerceRefunds(RefundAdapter):
                     resp = self.http.request(
                         "GET", f"{self.base}/orders/{order_id}/refunds/{summary['id']}"
                     )
-                    found = self.to_refund(resp.json() or {}, order)
+                    found = self.to_refund(
+                        self.http.answer(resp, REFUND_SHAPE, "returns.read_refunds"), order
+                    )
                     return RefundResult(found, found_existing=True, calls=calls())
             body = self._body(req, order)
             resp = self.http.request(
@@ -150,7 +169,9 @@ class WooCommerceRefunds(RefundAdapter):
             )
             if resp.status_code == 500:
                 self._refused(req, resp)
-            made = self.to_refund(resp.json() or {}, order)
+            made = self.to_refund(
+                self.http.answer(resp, REFUND_SHAPE, "returns.refund_create"), order
+            )
             return RefundResult(made, calls=calls())
 
     def _refused(self, req: RefundToSend, resp: requests.Response) -> None:

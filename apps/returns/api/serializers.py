@@ -4,18 +4,20 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.sales_channels.api.fields import StrictCharField, StrictIntegerField
+
 from ..models import ChannelReturn
 
 
 class ReturnLineInSerializer(serializers.Serializer[Any]):
-    sku = serializers.CharField(max_length=255)
-    quantity = serializers.IntegerField(min_value=1, max_value=100000)
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    sku = StrictCharField(max_length=255, help_text="A SKU of the order's shipped lines")
+    quantity = StrictIntegerField(min_value=1, max_value=100000)
+    reason = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class ReturnRequestSerializer(serializers.Serializer[Any]):
-    order_id = serializers.IntegerField(min_value=1)
-    lines = ReturnLineInSerializer(many=True, allow_empty=False)
+    order_id = StrictIntegerField(min_value=1, max_value=2**63 - 1, help_text="The hub's order id")
+    lines = serializers.ListField(child=ReturnLineInSerializer(), min_length=1, max_length=1000)
 
 
 class ReturnLineOutSerializer(serializers.Serializer[Any]):

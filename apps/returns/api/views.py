@@ -12,13 +12,12 @@ Errors are `{"error", "field", "reason"}`.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.fulfillment.api.views import _TokenView
 from apps.orders.selectors import order_get
-from apps.sales_channels.api.base import AUTH, INVALID, ErrorSerializer, error_response
+from apps.sales_channels.api.base import AUTH, BODY, TokenAPIView, error_response, errors
 from apps.sales_channels.models import Channel
 
 from ..models import ChannelReturn
@@ -37,21 +36,31 @@ def _get(channel: Channel, return_id: int) -> ChannelReturn | None:
     )
 
 
-class ReturnsView(_TokenView):
+class ReturnsView(TokenAPIView):
     any_scopes = (RETURNS_WRITE,)
 
     @extend_schema(
         summary="Ask for the return of shipped lines (Odoo makes the return picking)",
         request=ReturnRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "return",
+                value={
+                    "order_id": 42,
+                    "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1, "reason": "damaged"}],
+                },
+                request_only=True,
+            )
+        ],
         responses={
             201: OpenApiResponse(ReturnSerializer, description="The return, requested"),
-            404: OpenApiResponse(ErrorSerializer, description="No such order for this token"),
-            422: OpenApiResponse(
-                ErrorSerializer,
-                description="More than shipped minus already returned, or a SKU not shipped "
+            **errors(404, d404="No such order for this token (`field` order_id)"),
+            **BODY,
+            **errors(
+                422,
+                d422="More than shipped minus already returned, or a SKU not shipped "
                 "(`field` names the line)",
             ),
-            **INVALID,
             **AUTH,
         },
     )
@@ -70,14 +79,14 @@ class ReturnsView(_TokenView):
         return Response(ReturnSerializer(fresh).data, status=201)
 
 
-class ReturnDetailView(_TokenView):
+class ReturnDetailView(TokenAPIView):
     any_scopes = (RETURNS_WRITE, ORDERS_READ)
 
     @extend_schema(
         summary="A return: its state, lines, Odoo return picking and credit note",
         responses={
             200: ReturnSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such return for this token"),
+            **errors(404, d404="No such return for this token"),
             **AUTH,
         },
     )

@@ -7,7 +7,13 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 
-from apps.inbox.roles import ROLE_PERMISSIONS, SUPPORT, SUPPORT_FORBIDDEN_APPS
+from apps.inbox.roles import (
+    ADMIN_FORBIDDEN_APPS,
+    APPROVER_ONLY,
+    ROLE_PERMISSIONS,
+    SUPPORT,
+    SUPPORT_FORBIDDEN_APPS,
+)
 
 
 class Command(BaseCommand):
@@ -17,7 +23,12 @@ class Command(BaseCommand):
         for name, codes in ROLE_PERMISSIONS.items():
             group, _ = Group.objects.get_or_create(name=name)
             if "*" in codes:
-                perms = list(Permission.objects.all())
+                perms = [
+                    p
+                    for p in Permission.objects.select_related("content_type")
+                    if p.content_type.app_label not in ADMIN_FORBIDDEN_APPS
+                    and f"{p.content_type.app_label}.{p.codename}" not in APPROVER_ONLY
+                ]
             else:
                 perms = []
                 for code in sorted(codes):
