@@ -2,9 +2,8 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
 
-from apps.sales_channels.api.base import ContractSchemaView
+from apps.sales_channels.api.base import ContractDocsView, ContractSchemaView
 
 urlpatterns = [
     path("", include("apps.observability.urls")),
@@ -21,7 +20,7 @@ urlpatterns = [
     path("api/v1/", include("apps.finance.api.urls")),
     path("api/v1/", include("apps.pricing.api.urls")),
     path("api/schema/", ContractSchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", ContractDocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 # The API's error body for a URL no route matches (and for a crash), the HTML pages elsewhere.

@@ -72,6 +72,9 @@ def live_hub(transactional_db: None, odoo_sandbox: Any, tmp_path: Path) -> Itera
         ODOO_PASSWORD=odoo_sandbox.password,
         # Receiver URLs are checked for form, not resolved: fuzzed host names must not reach DNS.
         HUB_OUTBOUND_ALLOW_PRIVATE="true",
+        # Nor do fuzzed Adobe key paths reach Adobe: the key host is a closed local port (a key
+        # that cannot be fetched is the documented 503, Adobe retries).
+        HUB_ADOBE_KEY_HOST=f"http://127.0.0.1:{free_port()}",
     )
     # The Procfile's own web command line (worker class, limits, threads), on a free port.
     web = next(

@@ -1,15 +1,16 @@
-"""Schemathesis hooks for tests/api/test_schemathesis.py (loaded through SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks for tests/api/test_schemathesis.py (`hooks` in schemathesis.toml).
 
+- `Credentials`: every operation gets the credential its security scheme asks for: the token
+  (every scope), the staff user, or, for the inbound webhooks, the sender's signature of the
+  exact body sent, with the world's channel secret (so the checks behind the signature are
+  fuzzed too). Positive deliveries go to the world's channel with a fresh timestamp and its
+  shop domain; negative ones keep what was drawn and are signed as sent.
+- Positive cases name the world's objects: a path id is, every other case, one that exists
+  (the others stay as drawn, mostly a 404), so real orders, shipments, returns and endpoints
+  are answered and checked against the document too.
 - The check `rejected_request_changes_nothing`: before every call the hooks fingerprint every
   table of the hub's database (but the bookkeeping ones in IGNORED); after an answer of 400 or
   more the fingerprint must be the same. A refused request changes nothing.
-- Positive cases name the world's objects: a path id is, every other case, one that exists
-  (the others stay as drawn, mostly a 404), so the answers of real orders, shipments, returns
-  and endpoints are checked against the document too.
-- Deliveries to the inbound webhook endpoints are signed as the senders sign them, with the
-  world's channel secrets, so the content checks behind the signature are fuzzed as well.
-  Positive cases go to the world's channel with a fresh timestamp and its shop domain;
-  negative ones keep what was drawn and are signed as sent.
 """
 
 from __future__ import annotations

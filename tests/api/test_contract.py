@@ -136,7 +136,7 @@ def test_order_body_is_described_exactly(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize("method", ["TRACE", "PUT", "PATCH", "DELETE"])
 def test_an_unknown_method_is_405_before_the_token_is_looked_at(method: str) -> None:
     anonymous = Client()
-    for path in ("/api/v1/orders/", "/api/v1/events/types/", "/api/schema/"):
+    for path in ("/api/v1/orders/", "/api/v1/events/types/", "/api/schema/", "/api/docs/"):
         resp = anonymous.generic(method, path)
         assert resp.status_code == 405, (method, path, resp.content)
         assert set(resp.json()) == ERROR_KEYS and resp.json()["error"] == "method_not_allowed"
@@ -238,6 +238,13 @@ def test_order_list_refuses_what_the_document_refuses(api: APIClient, query: str
     resp = api.get(f"/api/v1/orders/?{query}")
     assert resp.status_code == 400, resp.content
     assert resp.json()["field"] == query.split("=")[0]
+
+
+def test_an_invalid_second_line_is_named_not_a_crash(api: APIClient) -> None:
+    body = {"order_id": 1, "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}]}
+    resp = api.post("/api/v1/returns/", data=json.dumps(body), content_type="application/json")
+    assert resp.status_code == 400, resp.content
+    assert resp.json()["field"] == "lines[1].quantity"
 
 
 def test_an_event_cursor_past_bigint_is_400_not_a_crash(api: APIClient) -> None:

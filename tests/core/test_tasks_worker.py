@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 
 from apps.core.models import JobRun
 from tests.celery_tasks import crash_once, echo, flaky, permanent
@@ -105,8 +106,10 @@ def test_worker_killed_mid_task_runs_it_again_on_a_fresh_worker(celery_worker_fa
 
 
 def test_correlation_id_reaches_the_worker_log(celery_worker, client, django_user_model) -> None:
-    # given a staff user and a request carrying its own id
+    # given a staff user who sees job runs (the pipeline check's right) and a request carrying
+    # its own id
     user = django_user_model.objects.create_user("ops", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_jobrun"))
     client.force_login(user)
     cid = f"req-{uuid.uuid4().hex[:12]}"
     # when the request enqueues the pipeline check

@@ -159,7 +159,10 @@ class SecretsWatch:
                 self.planted.add(n.kind, n.value, f"settings of {item.nodeid}")
             uses_db = item.get_closest_marker("django_db") is not None
             if uses_db or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
-                findings = self._scan_database()
+                try:
+                    findings = self._scan_database()
+                except Exception as exc:  # never in the way of the test's own teardown
+                    self.report.notes.append(f"{item.nodeid}: database not scanned: {exc}")
         yield
         if self.log is not None:
             self.log.test = "-"
@@ -170,9 +173,13 @@ class SecretsWatch:
 
     def _scan_database(self) -> list[scan.Finding]:
         from django.db import connection
+        from django.db.backends.base.base import BaseDatabaseWrapper
 
-        # Only the test database, once pytest-django made it, and only a usable transaction.
-        if str(connection.settings_dict["NAME"]) == self.configured_db or connection.needs_rollback:
+        # Only the test database, once pytest-django made it, open to this test (not a test
+        # skipped before its fixtures ran), and only a usable transaction.
+        blocked = BaseDatabaseWrapper.ensure_connection.__name__ == "_blocking_wrapper"
+        made = str(connection.settings_dict["NAME"]) != self.configured_db
+        if blocked or not made or connection.needs_rollback:
             return []
         assert self.planted is not None
         needles, report = scan.known_secrets(planted=self.planted.needles())
@@ -216,6 +223,8 @@ class SecretsWatch:
             terminalreporter.write_line(f"  {nodeid}: {f}", red=True)
         for f in r.findings:
             terminalreporter.write_line(f"  {f}", red=True)
+        for note in r.notes[:20]:
+            terminalreporter.write_line(f"  note: {note}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

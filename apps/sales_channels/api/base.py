@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
@@ -226,8 +226,8 @@ class ContractAPIView(ContractMixin, APIView):
     parser_classes = [StrictJSONParser]
 
 
-class ContractSchemaView(ContractMixin, SpectacularAPIView):
-    """/api/schema/: the document, answering like the operations it describes."""
+class _JsonErrors:
+    """A view that renders something else (the document, the docs page) answers errors in JSON."""
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -235,7 +235,15 @@ class ContractSchemaView(ContractMixin, SpectacularAPIView):
         if response.status_code >= 400:  # the error body is JSON, not an OpenAPI document
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = "application/json"
-        return super().finalize_response(request, response, *args, **kwargs)
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc,no-any-return]
+
+
+class ContractSchemaView(ContractMixin, _JsonErrors, SpectacularAPIView):
+    """/api/schema/: the document, answering like the operations it describes."""
+
+
+class ContractDocsView(ContractMixin, _JsonErrors, SpectacularSwaggerView):
+    """/api/docs/: the browsable document (Swagger UI), answering errors like the API."""
 
 
 class TokenAPIView(ContractAPIView):
