@@ -9,6 +9,11 @@ rings every recorded event that has not been rung yet. A busy web process thus s
 
 Nothing depends on the thread for correctness: a row not rung (process killed inside the
 window, broker down) has ``rung_at`` NULL and the sweeper rings it on its next pass.
+
+The windows of all web processes are coalesced too (``ring_drain``): while a drain message waits
+in the queue (a cache key lives until a drain starts), the next windows send nothing, since that
+drain takes every event not rung yet. Without it, a queue slower than the request rate filled
+with thousands of drains that found nothing to do (the chaos run, docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -23,11 +28,15 @@ from celery import current_app
 from django.conf import settings
 from kombu.exceptions import OperationalError as BrokerError
 
+from apps.core.doorbell import cache_first, cache_forget
+
 from . import metrics
 
 logger = logging.getLogger(__name__)
 
 DRAIN_TASK = "ledger.drain_events"
+DRAIN_KEY = "ledger:drain:rung"  # lives from a ring until a drain starts (events_drain)
+DRAIN_KEY_SECONDS = 10  # a drain lost in the queue is rung again after this
 
 
 def window_seconds() -> float:
@@ -51,6 +60,16 @@ def send_drain() -> bool:
     return True
 
 
+def ring_drain() -> bool:
+    """The doorbell's message, unless a drain is already waiting to start (DRAIN_KEY)."""
+    if not cache_first(DRAIN_KEY, "1", timeout=DRAIN_KEY_SECONDS):
+        return True
+    if send_drain():
+        return True
+    cache_forget(DRAIN_KEY)  # nothing was queued: the next window must ring
+    return False
+
+
 class _Doorbell:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -60,7 +79,7 @@ class _Doorbell:
 
     def ring(self) -> None:
         if window_seconds() <= 0:
-            send_drain()
+            ring_drain()
             return
         self._ensure_thread()
         self._pending.set()
@@ -69,7 +88,7 @@ class _Doorbell:
         """Send now if a ring is waiting (process exit)."""
         if self._pending.is_set() and self._pid == os.getpid():
             self._pending.clear()
-            send_drain()
+            ring_drain()
 
     def _ensure_thread(self) -> None:
         pid = os.getpid()
@@ -95,7 +114,7 @@ class _Doorbell:
             # message; one that landed before it is covered by this one (its row committed
             # before it rang, so the drain sees it).
             pending.clear()
-            send_drain()
+            ring_drain()
 
 
 _doorbell = _Doorbell()

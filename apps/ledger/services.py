@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from apps.core import workrow
 from apps.core.context import correlation, get_correlation_id, log_context
+from apps.core.doorbell import cache_forget
 from apps.core.errors import INFRASTRUCTURE_ERRORS, HubError, LockContention, TransientError
 from apps.core.queues import sweep_may_ring
 from apps.core.workrow import FINISHED, WorkRow, WorkState
@@ -260,6 +261,7 @@ def events_drain(*, limit: int = 25) -> int:
     Rows are stamped before they run; if this worker dies mid-slice, the sweeper re-rings the
     unfinished ones after the grace period, as for any lost message. Returns how many it took.
     """
+    cache_forget(doorbell.DRAIN_KEY)  # from now on, newly recorded events need a new ring
     ids = workrow.ring_candidates(InboundEvent, grace_seconds=0, limit=limit, unrung_only=True)
     if not ids:
         return 0

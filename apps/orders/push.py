@@ -165,7 +165,6 @@ def _push_due(*, gateway: Any, limit: int | None, clock: PushClock, slot: PushSl
             _push_shadow(rows=legacy, token=token, legacy=True)
     if live:
         _push_group(gateway=gateway, rows=live, token=token, clock=clock, slot=slot)
-        record_cost(gateway.client, clock, len(live))
     slot.release()
     if len(ids) < limit and due_rows().exists():
         # Rows skipped while locked (see above), or arrived during the push: ring for them.
@@ -326,7 +325,8 @@ def _push_batch(
 
     if not slot.hold():  # a bisected half after an earlier half let the slot go
         raise OdooBusy("no free Odoo push slot", retry_after=1.0)
-    counter = _RpcCounter(gateway.client, clock, slot)
+    client = gateway.client
+    counter = _RpcCounter(client, clock, slot)
     gateway = OdooGateway(cast(OdooClient, counter))
     ctx = BatchContext(gateway=gateway)
     with clock.step("build"):
@@ -340,7 +340,10 @@ def _push_batch(
         )
         # ONE read for the whole batch: the names to bind and amount_total to reconcile.
         info = gateway.sale_orders_totals(order_ids=list(ids.values()))
-    slot.release()  # Odoo is done with this batch: the next one may start while we bind
+    # Odoo is done with this batch: the next push sizes its batch on this one's cost, and may
+    # start while we bind.
+    record_cost(client, clock, len(built))
+    slot.release()
     with clock.step("bind"):
         _bind(built=built, ids=ids, info=info, token=token, calls=counter.calls)
 

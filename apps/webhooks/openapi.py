@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.sales_channels.api.fields import NON_BLANK
+
 from .receivers import RECEIVERS
 
 TAG = "channel webhooks"
@@ -121,7 +123,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _header(name: str, required: bool, description: str) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     if required:  # read trimmed: at least one character that is not white space
-        schema.update(minLength=1, pattern="\\S")
+        schema.update(minLength=1, pattern=NON_BLANK)
     if name.lower().endswith("topic"):
         schema["maxLength"] = 128
     return {

@@ -149,6 +149,10 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
             chosen = _pick(case, WORLD.get("ids", {}).get(name, []))
             if chosen is not None:
                 case.path_parameters[name] = chosen
+        if isinstance(case.body, dict) and "order_id" in case.body:  # a return of a real order
+            chosen = _pick(case, WORLD.get("ids", {}).get("order_id", []))
+            if chosen is not None:
+                case.body["order_id"] = int(chosen)
     if case.operation.path.startswith("/webhooks/") and "json" in (case.media_type or ""):
         kwargs["data"] = _body(case)  # exactly the bytes SenderSignature signed
     _before[case.id] = _fingerprint()

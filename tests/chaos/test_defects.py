@@ -285,3 +285,32 @@ def test_a_periodic_tick_may_wait_in_a_busy_queue_longer_than_its_period(capsys:
     assert poll.expire_seconds is not None and poll.expire_seconds >= 300
     hourly = PeriodicTask.objects.get(name="channels.webhooks_check_all")
     assert hourly.expire_seconds == 3600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_doorbells_queue_one_drain_until_a_drain_starts(settings: Any) -> None:
+    from apps.core.queues import queue_depths
+    from apps.ledger.services import events_drain
+
+    settings.HUB_DOORBELL_WINDOW_MS = 0  # ring at every commit: the worst case
+    broker_purge()
+
+    def accept(n: int) -> None:
+        with transaction.atomic():
+            inbound_event_record(
+                channel_code="shop",
+                topic="test.chaos-cache",
+                dedupe_key=f"chaos-drain-{n}",
+                body=b"{}",
+                headers={},
+            )
+
+    # when five deliveries are accepted while no worker has started a drain yet
+    for n in range(5):
+        accept(n)
+    # then one drain waits in the queue, not five that would find nothing to do
+    assert queue_depths(["maintenance"])["maintenance"] == 1
+    # and once a drain starts, the next delivery rings again
+    assert events_drain() == 5
+    accept(5)
+    assert queue_depths(["maintenance"])["maintenance"] == 2

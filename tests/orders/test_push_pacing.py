@@ -13,7 +13,7 @@ import pytest
 from pytest_django.fixtures import SettingsWrapper
 
 from apps.odoo.client import get_client
-from apps.odoo.protection import ConcurrencyCap, connection_id
+from apps.odoo.protection import ConcurrencyCap, SlotLease, connection_id
 from apps.orders import pacing, push
 from apps.orders.models import ChannelOrder, OrderState
 from apps.orders.services import order_ingest, order_push_due
@@ -135,9 +135,10 @@ def test_no_limit_takes_no_slot(
 
 
 def test_a_burst_still_arriving_lingers_into_one_batch(
-    shop: Any, sandbox_settings: Any, monkeypatch: pytest.MonkeyPatch
+    shop: Any, sandbox_settings: Any, monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
 ) -> None:
     sb = sandbox_settings
+    settings.HUB_ORDER_PUSH_LINGER_SECONDS = 60  # the arrivals end it here, not the clock
     ingest(1001)
     sb.reset_stats()
     arriving = iter(range(1002, 1006))  # four more orders, one per look
@@ -219,7 +220,7 @@ def test_each_batch_logs_where_its_time_went(shop: Any, caplog: pytest.LogCaptur
 
 
 def test_the_batch_size_follows_odoos_measured_cost_per_order(
-    shop: Any, sandbox_settings: Any, settings: SettingsWrapper
+    shop: Any, sandbox_settings: Any, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sb = sandbox_settings
     settings.HUB_ORDER_PUSH_LINGER_SECONDS = 0
@@ -231,9 +232,20 @@ def test_the_batch_size_follows_odoos_measured_cost_per_order(
     settings.HUB_ORDER_PUSH_BATCH_SECONDS = 0.05
     client = get_client()
     assert pacing.batch_limit(client) == 100  # nothing measured yet
+    known_at_release: list[Any] = []
+    real_release = SlotLease.release
+
+    def release(self: SlotLease) -> None:
+        if ":push:" in self.key:  # the push slot (the client's call slots use the same class)
+            known_at_release.append(pacing.cache.get(pacing._cost_key(client)))
+        real_release(self)
+
+    monkeypatch.setattr(SlotLease, "release", release)
     assert order_push_due() == 12
     per_order = pacing.cache.get(pacing._cost_key(client))
     assert per_order > 0.05 / 12  # the batch's confirm took longer than the budget
+    # known before the slot went to the next push, which sizes its batch on it
+    assert known_at_release == [per_order]
     # when more orders wait, the next push takes only what fits the budget
     for n in range(30):
         ingest(2001 + n)

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from apps.core.canonical import FinancialStatus
 from apps.sales_channels.api.fields import (
+    NON_BLANK,
     AwareDateTimeField,
     MoneyField,
     Pattern,
@@ -85,9 +86,6 @@ class ChannelOrderSerializer(serializers.ModelSerializer[ChannelOrder]):
 
 
 # --- input: the B2B order (translators/b2b.py reads it; this says what it may be) -------------
-
-# At least one character that is not white space (the translator trims values).
-NON_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 
 
 def _text(max_length: int, **kwargs: Any) -> StrictCharField:
@@ -199,6 +197,9 @@ class OrderCreateSerializer(serializers.Serializer[Any]):
 class OrderListQuerySerializer(serializers.Serializer[Any]):
     status = QueryChoiceField(
         choices=OrderState.choices, required=False, help_text="Only orders in this state"
+    )
+    state = QueryChoiceField(
+        choices=OrderState.choices, required=False, help_text="Deprecated: the same as status"
     )
     updated_since = QueryDateTimeField(
         required=False, help_text="Only orders changed since then (RFC 3339 with an offset)"

@@ -112,7 +112,7 @@ class OrderListCreateView(OrderView):
         q = query.validated_data
         qs = selectors.order_list(
             channel=self.principal.channel,
-            state=q.get("status"),
+            state=q.get("status") or q.get("state"),
             updated_since=q.get("updated_since"),
         )
         rows = list(qs[: q["limit"]])

@@ -23,6 +23,14 @@ from rest_framework import serializers
 
 UNPROCESSABLE = "unprocessable"
 
+# What Python's str.strip() removes, spelled out: `\s` differs between Python (which counts
+# \x1c-\x1f as space) and the ECMA-262 / Rust engines that validate the document's patterns.
+PY_SPACE = (
+    r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# At least one character that is not white space (values are trimmed), and no NUL.
+NON_BLANK = rf"^[^\u0000]*[^\u0000{PY_SPACE}][^\u0000]*$"
+
 
 def unprocessable(message: str) -> serializers.ValidationError:
     """A refusal of a schema-valid value (answered 422, not 400)."""
