@@ -7,12 +7,14 @@ test orders into:
         python bench/odoo_push_real.py [--rounds 3] [--orders 100] [--connections 8] \\
         [--steady-rate 5] [--steady-seconds 60] [--odoo-concurrency 2] [--embedded]
 
-Odoo set-up, idempotent (kept between runs): two storable products HUBBENCH-TSHIRT and
-HUBBENCH-MUG with 1,000,000 units in the first warehouse, a service HUBBENCH-SHIP for shipping
-and a sale tax "Hub bench 8%". The hub: a throw-away state (PostgreSQL + Redis when they answer,
-else, or with --embedded, the embedded default), a Shopify channel with a fresh code per run
-bound to those products (the tax mapped by rate, shipping mapped to HUBBENCH-SHIP, the first
-warehouse), the Shopify stand-in for acknowledgements, and the production topology: gunicorn,
+Odoo set-up: per run, two new storable products HUBBENCH-TSHIRT-<run> and HUBBENCH-MUG-<run>
+with 1,000,000 units in the first warehouse (new ones each run: reservations on products with a
+long history of concurrent confirms get slower, see below); kept between runs, a service
+HUBBENCH-SHIP for shipping and a sale tax "Hub bench 8%". The hub: a throw-away state
+(PostgreSQL + Redis when they answer, else, or with --embedded, the embedded default), a Shopify
+channel with the run's code bound to those products (the tax mapped by rate, shipping mapped to
+HUBBENCH-SHIP, the first warehouse), the Shopify stand-in for acknowledgements and payment
+reads, and the production topology: gunicorn,
 ``worker`` and ``worker_odoo`` (``--odoo-concurrency`` processes). The preflight
 (``manage.py odoo check``) must pass. One warm-up order goes all the way first (the customer is
 created in Odoo then, as for any returning customer).
@@ -29,11 +31,15 @@ Each round measures:
 - the burst's batches, from the ``push batch ... done`` lines of ``worker_odoo`` (INFO): per
   batch its size, start and wall time, and per RPC (model.method) count and seconds.
 
-Then, once: two pushes at once into the same Odoo (two threads, each one create of N/2 and one
-confirm) against the ceiling, and a steady open loop at ``--steady-rate`` orders/s for
-``--steady-seconds`` (p50/p95/p99/max from webhook to confirmed). Finally every order of the run
-must be exactly one confirmed sale order (searched by the hub's reference in ``origin``, its
-``client_order_ref`` the Shopify order name). The machine's load average is printed with each
+Then, once: Odoo's cost by batch size (``--sweep``), a steady open loop at ``--steady-rate``
+orders/s for ``--steady-seconds`` (p50/p95/p99/max from webhook to confirmed), and two pushes
+at once into the same Odoo (two threads, each one create of N/2 and one confirm) against the
+ceiling, with the count of the products' stock quants before and after: a confirm that finds
+the quant it reserves from locked by a concurrent one makes a new quant (Odoo's ``SKIP
+LOCKED``), and every later reservation reads them all until Odoo's scheduler merges them.
+Finally every order of the run must be exactly one confirmed sale order (searched by the hub's
+reference in ``origin``, its ``client_order_ref`` the Shopify order name). The bench's own calls
+wait up to 600 s; the hub keeps its settings. The machine's load average is printed with each
 figure. Goals (issue 19): burst >= 0.85 x ceiling; steady 5/s p95 <= 5 s; exactly once.
 """
 
@@ -81,12 +87,12 @@ def load() -> str:
 # --- Odoo -----------------------------------------------------------------------------------
 
 
-def seed_odoo(gw: Any) -> dict[str, Any]:
-    """Products, stock, shipping product and tax the bench's orders need (idempotent)."""
+def seed_odoo(gw: Any, tag: str) -> dict[str, Any]:
+    """This run's products and stock; the shipping product and tax the orders need."""
     products = gw.products_ensure(
         products=[
-            {"sku": "HUBBENCH-TSHIRT", "name": "Bench T-shirt", "list_price": 25},
-            {"sku": "HUBBENCH-MUG", "name": "Bench mug", "list_price": 12.5},
+            {"sku": f"{sku}-{tag}", "name": f"Bench {sku[9:].lower()} {tag}", "list_price": price}
+            for sku, price in (("HUBBENCH-TSHIRT", 25), ("HUBBENCH-MUG", 12.5))
         ]
     )
     ship = gw.products_ensure(
@@ -122,7 +128,14 @@ def seed_odoo(gw: Any) -> dict[str, Any]:
             ],
             context={"inventory_mode": True},
         )
-    return {"products": products, "ship": ship, "tax": int(tax_id), "warehouse": wh["id"]}
+    by_sku = {sku.rsplit("-", 1)[0]: pid for sku, pid in products.items()}
+    return {"products": by_sku, "ship": ship, "tax": int(tax_id), "warehouse": wh["id"]}
+
+
+def quants(gw: Any, product_ids: list[int]) -> int:
+    """Stock quants of these products in internal locations."""
+    domain = [["product_id", "in", product_ids], ["location_id.usage", "=", "internal"]]
+    return int(gw.client.call("stock.quant", "search_count", [domain]))
 
 
 def hub_shaped(gw: Any, odoo_id: int, prefix: str, count: int) -> list[dict[str, Any]]:
@@ -321,14 +334,14 @@ def exactly_once(gw: Any, code: str, sent: dict[int, float]) -> tuple[int, list[
     return len(rows), problems
 
 
-def setup_channel(gw: Any, seed: dict[str, Any], shop_url: str, secret: str) -> Any:
+def setup_channel(gw: Any, seed: dict[str, Any], code: str, shop_url: str, secret: str) -> Any:
     """A Shopify channel on the bench's products, tax and shipping; the preflight must pass."""
     from apps.mappings.models import ValueMap
     from apps.odoo.preflight import run_preflight
     from apps.sales_channels.services import channel_create
 
     channel, _ = channel_create(
-        code=f"bo{uuid.uuid4().hex[:6]}",
+        code=code,
         kind="shopify",
         secret=secret,
         api_base_url=shop_url,
@@ -466,7 +479,7 @@ def main() -> None:
         db_name="hub_bench_odoo_real",
         embedded=args.embedded,
     )
-    prepare_hub(env)
+    prepare_hub({**env, "ODOO_TIMEOUT_READ": "600"})  # the bench's own calls; the hub keeps env
     from apps.odoo.client import OdooClient, OdooConfig, get_client
     from apps.odoo.gateway import OdooGateway
     from apps.orders.models import ChannelOrder
@@ -474,13 +487,14 @@ def main() -> None:
     gw = OdooGateway(get_client())
     version = str(gw.client.version().get("server_version"))
     print(f"Odoo {version} at {os.environ['ODOO_URL']}; hub on {backend}; {load()}")
-    seed = seed_odoo(gw)
+    code = f"bo{uuid.uuid4().hex[:6]}"
+    seed = seed_odoo(gw, code)
     secret, shop_port, web_port = "bench-" + uuid.uuid4().hex, free_port(), free_port()
     procs: list[Any] = []
     try:
         shop_proc, shop_url = start_standin("shopify", port=shop_port)
         procs.append(shop_proc)
-        channel = setup_channel(gw, seed, shop_url, secret)
+        channel = setup_channel(gw, seed, code, shop_url, secret)
         procs += start_hub(
             env,
             state,
@@ -514,11 +528,6 @@ def main() -> None:
             sent_all.update(rounds[-1]["sent"])
         sizes = [int(x) for x in args.sweep.split(",") if x.strip()]
         swept = sweep(gw, warm_odoo, f"{channel.code}-sweep", sizes) if sizes else []
-        two_load = load()
-        two_wall = two_at_once(
-            lambda: OdooGateway(OdooClient(OdooConfig.from_settings())),
-            hub_shaped(gw, warm_odoo, f"{channel.code}-two", args.orders),
-        )
         steady_load = load()
         count = int(args.steady_rate * args.steady_seconds)
         steady = sender.send(count, rate=args.steady_rate, first=100_000) if count else {}
@@ -527,6 +536,13 @@ def main() -> None:
         latencies = sorted(
             got[str(oid)][1].timestamp() - at for oid, at in steady.items() if str(oid) in got
         )
+        pids = list(seed["products"].values())
+        quants_before, two_load = quants(gw, pids), load()
+        two_wall = two_at_once(
+            lambda: OdooGateway(OdooClient(OdooConfig.from_settings())),
+            hub_shaped(gw, warm_odoo, f"{channel.code}-two", args.orders),
+        )
+        quants_after = quants(gw, pids)
         found, problems = exactly_once(gw, channel.code, sent_all)
         hub_rows = ChannelOrder.objects.filter(channel=channel, state="in_odoo").count()
     finally:
@@ -544,7 +560,8 @@ def main() -> None:
     print(
         f"\nTwo pushes at once into one Odoo (2 threads, each create + confirm of "
         f"{args.orders // 2}): {args.orders / two_wall:.1f} orders/s; one batch of {args.orders}: "
-        f"{best:.1f} at best this run ({two_load})"
+        f"{best:.1f} at best this run ({two_load}); the products' stock quants went from "
+        f"{quants_before} to {quants_after}"
     )
     p95 = quantile(latencies, 0.95)
     print(

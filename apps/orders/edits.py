@@ -327,8 +327,9 @@ def edit_after_push(*, row: ChannelOrder, data: dict[str, Any]) -> None:
     after shipping a person decides (inbox)."""
     row.edit_payload = data
     row.save(update_fields=["edit_payload", "updated_at"])
-    if row.state in (OrderState.IN_ODOO, OrderState.PUSHING):
-        # A pushing row is edited once the push bound it (see _push_batch).
+    if row.state in (OrderState.IN_ODOO, OrderState.PUSHING, OrderState.READY):
+        # A pushing row, or a ready one whose push is to be retried (intake.maybe_in_odoo), is
+        # edited once the push bound it (see _push_batch).
         if row.state == OrderState.IN_ODOO:
             order_id = row.pk
             transaction.on_commit(lambda: ring_task(EDIT_TASK, order_id=order_id))

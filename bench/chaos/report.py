@@ -19,6 +19,11 @@ KEY_CAUSES = {
     "cancel_after_shipment:": "a cancellation arrived after shipment",
     "sku:": "an order line's SKU is not mapped",
     "anomaly:slo:": "the faults held orders back past the service level: the alarm is right",
+    "anomaly:spike:": "the faults and the backlog they left raised a measure: the alarm is right",
+    "anomaly:silence:": (
+        "the polling backstop read order versions no webhook announced: the stand-in's own "
+        "change (the acknowledgement's tag) fires no orders/updated, and no delivery was lost"
+    ),
 }
 GRACE_SECONDS = 120.0  # an item first seen this long after a fault ended is still its echo
 

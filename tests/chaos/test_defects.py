@@ -243,6 +243,7 @@ def test_sweeps_do_not_pile_duplicates_onto_a_backlog(
 
     settings.HUB_LEDGER_RING_GRACE_SECONDS = 0
     settings.HUB_SWEEP_MAX_QUEUE = 5
+    settings.HUB_DOORBELL_WINDOW_MS = 0  # rings at commit, not from a thread after the purge
     bind_all(make_channel())
     ingest(61, updated_at="2025-01-14T10:00:00Z")
     order_push_due()
@@ -314,3 +315,41 @@ def test_event_doorbells_queue_one_drain_until_a_drain_starts(settings: Any) -> 
     assert events_drain() == 5
     accept(5)
     assert queue_depths(["maintenance"])["maintenance"] == 2
+
+
+@pytest.mark.django_db
+def test_a_change_while_a_push_is_retried_reaches_the_sale_order_a_lost_answer_created(
+    sandbox_settings: Any, make_channel: Any, bind_all: Any
+) -> None:
+    sb = sandbox_settings
+    bind_all(make_channel())
+    ingest(71, updated_at="2025-01-14T10:00:00Z")  # the customer is in Odoo from now on
+    order_push_due()
+    # given a push whose sale orders are created in Odoo but whose answer is lost
+    ingest(72, updated_at="2025-01-14T10:00:00Z")
+    ingest(73, updated_at="2025-01-14T10:00:00Z")
+    sb.set_faults(drop_rate=1.0, drop_methods=["create"])
+    assert order_push_due() == 2
+    sb.set_faults(drop_rate=0.0, drop_methods=[])
+    assert [so["state"] for so in sale_orders(sb, "shop:72") + sale_orders(sb, "shop:73")] == [
+        "draft",
+        "draft",
+    ]
+    # when, before the retry, the channel cancels one order and edits the other
+    cancelled = ingest(72, updated_at="2025-01-14T11:00:00Z", cancelled_at="2025-01-14T11:00Z")
+    edited = edit(73, qty=4)
+    # then both wait for the push instead of changing only the hub's row
+    assert cancelled.state == OrderState.READY and cancelled.cancel_wanted
+    assert edited.state == OrderState.READY and edited.edit_payload is not None
+    assert edited.lines.get(position=0).quantity == 2
+    # and the retry binds the sale orders it finds, then cancels one and edits the other
+    ChannelOrder.objects.update(next_attempt_at=None)
+    assert order_push_due() == 2
+    cancelled.refresh_from_db()
+    assert cancelled.state == OrderState.CANCEL_REQUESTED
+    assert order_cancel(order_id=cancelled.pk) == OrderState.CANCELLED
+    assert order_push_edit(order_id=edited.pk) == "updated"
+    [so72] = sale_orders(sb, "shop:72")
+    [so73] = sale_orders(sb, "shop:73")
+    assert so72["state"] == "cancel" and so73["state"] == "sale"
+    assert order_lines(sb, so73["order_line"])[0]["product_uom_qty"] == 4.0

@@ -153,20 +153,20 @@ def test_a_burst_still_arriving_lingers_into_one_batch(
     monkeypatch.setattr(pacing, "_pause", arrive)
     # when the push starts on an idle Odoo while orders keep arriving
     assert order_push_due() == 5
-    # then it waited while they came (four looks with an arrival, one without) and sent ONE batch
-    assert len(looks) == 5
+    # then it waited while they came (four looks with an arrival, two without) and sent ONE batch
+    assert len(looks) == 6
     assert creates(sb) == 1
     assert ChannelOrder.objects.filter(state=OrderState.IN_ODOO).count() == 5
 
 
-def test_a_lone_order_waits_one_look_and_a_full_enough_batch_none(
+def test_a_lone_order_waits_two_looks_and_a_full_enough_batch_none(
     shop: Any, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     looks: list[float] = []
     monkeypatch.setattr(pacing, "_pause", looks.append)
     ingest(1001)
     assert order_push_due() == 1
-    assert looks == [pacing.LINGER_LOOK_SECONDS]
+    assert looks == [pacing.LINGER_LOOK_SECONDS] * pacing.LINGER_QUIET_LOOKS
     # enough orders due already: no linger at all
     settings.HUB_ORDER_PUSH_LINGER_BATCH = 2
     looks.clear()
