@@ -450,6 +450,10 @@ HUB_RETURN_POLL_SECONDS = env.float("HUB_RETURN_POLL_SECONDS", default=30.0)
 # Finance (docs/finance.md).
 HUB_INVOICE_PLAN_SECONDS = env.float("HUB_INVOICE_PLAN_SECONDS", default=15.0)
 HUB_PAYOUT_IMPORT_SECONDS = env.float("HUB_PAYOUT_IMPORT_SECONDS", default=3600.0)
+# How long after a paid order arrives its captured payments are read from the channel: the
+# payment waits for the invoice anyway, the order's next deliveries (orders/paid, updates) join
+# the same read, and a burst of orders is not slowed by their reads (0 = at once).
+HUB_FINANCE_CAPTURE_DELAY_SECONDS = env.float("HUB_FINANCE_CAPTURE_DELAY_SECONDS", default=20.0)
 HUB_FINANCE_BATCH = {
     "invoice": env.int("HUB_INVOICE_BATCH", default=200),
     "payment": env.int("HUB_PAYMENT_BATCH", default=100),

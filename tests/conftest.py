@@ -75,6 +75,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 
 @pytest.fixture(autouse=True)
+def _capture_at_once(settings: Any) -> None:
+    """Captured payments are read at once in tests (production waits
+    HUB_FINANCE_CAPTURE_DELAY_SECONDS; tests/finance/test_capture_delay.py covers the wait)."""
+    settings.HUB_FINANCE_CAPTURE_DELAY_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     """Locks and throttles live in the cache; each test starts without them."""
     yield

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,14 +64,20 @@ def capture_wanted(order: ChannelOrder, payload: Mapping[str, Any] | None = None
     captured = ChannelPayment.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
     if captured is not None and captured >= order.total:
         return False
+    # The read waits HUB_FINANCE_CAPTURE_DELAY_SECONDS (settings.py says why); rung_at stamps
+    # the delayed ring so the sweeper leaves the row to it until the ring's grace has passed.
+    delay = max(0.0, float(getattr(settings, "HUB_FINANCE_CAPTURE_DELAY_SECONDS", 0.0)))
+    now = timezone.now()
     row = FinanceSync.objects.create(
         action=FinanceSync.Action.CAPTURE,
         order=order,
         entity_key=f"finance:cap:{order.odoo_ref}",
         correlation_id=order.correlation_id,
         request=dict(payload or {}),
+        next_attempt_at=now + timedelta(seconds=delay) if delay else None,
+        rung_at=now if delay else None,
     )
-    runs.ring_after_commit(row)
+    runs.ring_after_commit(row, countdown=delay or None)
     return True
 
 

@@ -54,17 +54,21 @@ def ring_batch(action: str, *, countdown: float | None = None) -> None:
     ring_task(BATCH_TASK, {"action": action}, countdown=countdown)
 
 
-def ring_capture(pk: int) -> None:
+def ring_capture(pk: int, *, countdown: float | None = None) -> None:
     """Captures read the channel's API: their own task on the channel queue."""
-    ring_task(CAPTURE_TASK, {"sync_id": pk})
+    ring_task(CAPTURE_TASK, {"sync_id": pk}, countdown=countdown)
 
 
-def ring_after_commit(row: FinanceSync) -> None:
+def is_capture(pk: int) -> bool:
+    return FinanceSync.objects.filter(pk=pk, action=FinanceSync.Action.CAPTURE).exists()
+
+
+def ring_after_commit(row: FinanceSync, *, countdown: float | None = None) -> None:
     pk, action = row.pk, row.action
     if action in BATCHED:
         transaction.on_commit(lambda: ring_batch(action))
     elif action == FinanceSync.Action.CAPTURE:
-        transaction.on_commit(lambda: ring_capture(pk))
+        transaction.on_commit(lambda: ring_capture(pk, countdown=countdown))
     else:
         transaction.on_commit(lambda: ring(pk))
 
@@ -93,6 +97,8 @@ def retry(rows: Sequence[FinanceSync], error: TransientError) -> str:
             workrow.mark_rung(FinanceSync, pks=[row.pk])
             if row.action in BATCHED:
                 ring_batch(row.action, countdown=delay)
+            elif row.action == FinanceSync.Action.CAPTURE:
+                ring_capture(row.pk, countdown=delay)
             else:
                 ring(row.pk, countdown=delay)
     return outcome

@@ -52,7 +52,7 @@ from .errors import (
     classify_http_status,
     classify_rpc_error,
 )
-from .protection import CircuitBreaker, ConcurrencyCap, connection_id
+from .protection import CircuitBreaker, ConcurrencyCap, SharedLogin, connection_id
 from .versions import VersionAdapter, adapter_for
 
 logger = logging.getLogger(__name__)
@@ -212,6 +212,7 @@ class JsonRpcTransport:
         # The password, or the API key in its place (Odoo accepts either there).
         self.secret = config.password or config.key_for_user
         self._uid: int | None = None
+        self._login = SharedLogin(config.url, config.db, config.user, self.secret)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
@@ -313,7 +314,11 @@ class JsonRpcTransport:
     def uid(self) -> int:
         with self._lock:
             if self._uid is None:
+                # Another hub process may have logged in already (protection.SharedLogin).
+                self._uid = self._login.get()
+            if self._uid is None:
                 self._uid = self._authenticate()
+                self._login.put(self._uid)
             return self._uid
 
     def execute(self, model: str, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -332,6 +337,7 @@ class JsonRpcTransport:
                 # again once. AccessDenied is raised before the method runs, so nothing was done.
                 with self._lock:
                     self._uid = None
+                    self._login.forget()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

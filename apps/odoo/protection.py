@@ -16,6 +16,14 @@ sick Odoo. One call per probe interval is let through (a claim key named after t
 taken with ``add``, so exactly one process wins it); a success closes the breaker, a failure
 keeps it open for another interval. Counting across processes is approximate (the database
 cache's incr is not atomic), which only moves the opening point by a failure or two.
+
+Shared login: the uid a JSON-RPC login returned, kept in the cache (``SharedLogin``) so that a
+new worker process (a restart, a recycled child, a process that never called Odoo before) does
+not log in again. A login costs Odoo a password hash (0.3 to 0.4 s of its CPU on the 2-core bench
+machine); one in the middle of a push batch is that much longer a batch. The key is an HMAC of
+the URL, database, user and secret under the hub's SECRET_KEY, so it says nothing about the
+secret; the value is only the uid. Odoo still checks the secret on every call, so a uid shared
+for the wrong secret fails the call, which logs in again (``forget``).
 """
 
 from __future__ import annotations
@@ -32,7 +40,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 
+from apps.core.errors import INFRASTRUCTURE_ERRORS
 from apps.core.metrics import ODOO_BREAKER_OPEN
 
 from .errors import OdooBreakerOpen, OdooBusy
@@ -220,3 +230,32 @@ class CircuitBreaker:
     def reset(self) -> None:
         cache.delete_many([self._open_key, self._fail_key, self._probe_key])
         ODOO_BREAKER_OPEN.labels(self.label).set(0)
+
+
+class SharedLogin:
+    """The uid of one (Odoo URL, database, user, secret), shared by every hub process."""
+
+    TTL_SECONDS = 6 * 3600
+
+    def __init__(self, url: str, db: str, user: str, secret: str) -> None:
+        who = f"{url.rstrip('/')}|{db}|{user}|{secret}"
+        self.key = "hub:odoo:uid:" + salted_hmac("hub.odoo.login", who).hexdigest()[:32]
+
+    def get(self) -> int | None:
+        try:
+            uid = cache.get(self.key)
+        except INFRASTRUCTURE_ERRORS:
+            return None  # the cache is down: log in, as without it
+        return uid if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0 else None
+
+    def put(self, uid: int) -> None:
+        try:
+            cache.set(self.key, uid, timeout=self.TTL_SECONDS)
+        except INFRASTRUCTURE_ERRORS:
+            logger.info("Odoo login not shared: the cache is down")
+
+    def forget(self) -> None:
+        try:
+            cache.delete(self.key)
+        except INFRASTRUCTURE_ERRORS:
+            logger.info("shared Odoo login not forgotten: the cache is down")

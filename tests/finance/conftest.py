@@ -34,7 +34,7 @@ def quiet_rings(monkeypatch: pytest.MonkeyPatch) -> None:
     """No broker in these tests: rows are run by `run_finance`."""
     monkeypatch.setattr(runs, "ring", lambda pk, countdown=None: None)
     monkeypatch.setattr(runs, "ring_batch", lambda action, countdown=None: None)
-    monkeypatch.setattr(runs, "ring_capture", lambda pk: None)
+    monkeypatch.setattr(runs, "ring_capture", lambda pk, countdown=None: None)
 
 
 def bank_journal(sb: Any) -> int:

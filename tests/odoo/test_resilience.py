@@ -8,6 +8,7 @@ the task layer, which re-runs the whole check-before-create service.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -163,6 +164,29 @@ def test_access_denied_logs_in_again_once(odoo_sb: OdooTarget, gateway: OdooGate
         "product.product.search_read": 2,
         "common.authenticate": 1,
     }
+
+
+def test_a_new_process_does_not_log_in_again(
+    odoo_sb: OdooTarget, gateway: OdooGateway, settings: SettingsWrapper
+) -> None:
+    """A worker that starts (a restart, a new child) takes the uid another process logged in
+    with from the cache instead of making Odoo hash the password again (SharedLogin)."""
+    _warm(gateway.client, odoo_sb)
+    before = odoo_sb.calls()
+    fresh = OdooGateway(OdooClient(gateway.client.config))  # a new process's client
+    assert fresh.products_ids(skus=["SKU-001"]).ids.get("SKU-001")
+    assert delta(before, odoo_sb.calls()) == {"product.product.search_read": 1}
+    if odoo_sb.transport == "json2":
+        return  # JSON-2 has no login at all (the key goes with every call)
+    # a wrong secret never uses the shared uid: its own login is refused
+    wrong = dataclasses.replace(gateway.client.config, password="not-the-password")
+    with pytest.raises(OdooAuthError):
+        OdooGateway(OdooClient(wrong)).products_ids(skus=["SKU-001"])
+    # with the cache gone (flushed, or a new cache), the next new client logs in once
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    before = odoo_sb.calls()
+    assert OdooGateway(OdooClient(gateway.client.config)).products_ids(skus=["SKU-001"]).ids
+    assert delta(before, odoo_sb.calls())["common.authenticate"] == 1
 
 
 def test_lost_create_response_never_duplicates(
