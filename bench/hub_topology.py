@@ -12,6 +12,9 @@ Shared by the order benchmarks that go through the real web server and worker pr
   group; ``stop_hub`` stops them and returns their log tails.
 - ``ShopifySender``: ``orders/create`` webhooks of the recorded Shopify order (a new id per
   request), signed like Shopify signs, from N connections: open loop at a rate, or N at a time.
+  With ``standin`` (the Shopify stand-in's URL) each order is put into the stand-in first, as
+  the real shop holds an order before it announces it: the hub's acknowledgement and payment
+  read then find it, as in production, instead of failing into the inbox.
 """
 
 from __future__ import annotations
@@ -183,11 +186,37 @@ class ShopifySender:
     shop: str
     sku_map: Mapping[str, str] = field(default_factory=dict)
     connections: int = 8
+    standin: str | None = None
+
+    def seed(self, count: int, *, first: int = 0) -> None:
+        """Orders first .. first+count-1 into the Shopify stand-in (``standin``), untimed."""
+        if not self.standin:
+            return
+        conn = http.client.HTTPConnection(self.standin.split("//", 1)[1], timeout=30)
+        try:
+            for i in range(count):
+                data = json.loads(order_body(first + i, self.sku_map))
+                for line in data["line_items"]:
+                    taxes = sum(float(t["price"]) for t in line.get("tax_lines") or [])
+                    line["unit_tax"] = f"{taxes / max(int(line['quantity']), 1):.2f}"
+                conn.request(
+                    "POST",
+                    "/__standin__/orders",
+                    body=json.dumps(data),
+                    headers={"Content-Type": "application/json"},
+                )
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise SystemExit(f"the stand-in refused order {first + i}: {resp.status}")
+        finally:
+            conn.close()
 
     def send(self, count: int, *, rate: float | None = None, first: int = 0) -> dict[int, float]:
         """Orders first .. first+count-1 from ``connections`` connections: open loop (order i at
         t0 + i/rate), or as fast as they go (``rate`` None: ``connections`` at a time).
         Returns {Shopify order id: epoch sent}; raises SystemExit if any is refused."""
+        self.seed(count, first=first)
         sent: dict[int, float] = {}
         failures: list[str] = []
         lock = threading.Lock()
@@ -237,6 +266,48 @@ class ShopifySender:
         if failures:
             raise SystemExit(f"{len(failures)} webhooks refused: {sorted(set(failures))}")
         return sent
+
+
+def cpu_by_group() -> dict[str, float]:
+    """CPU seconds used so far, by kind of process on this machine: Odoo, PostgreSQL per
+    database (a backend's title names it), Redis, the stand-ins, the hub's web and workers, and
+    ``machine`` (every core's busy time, from /proc/stat, so exited processes count too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    groups: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        group = _group(args)
+        if group:
+            groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    groups["machine"] = (sum(int(x) for x in cpu) - int(cpu[3]) - int(cpu[4])) / tick
+    return groups
+
+
+def _group(args: str) -> str:
+    if "odoo-bin" in args:
+        return "odoo"
+    if args.startswith("postgres: "):
+        rest = [w for w in args.split()[1:] if not w.endswith(":")]  # "15/main:", a cluster
+        client = len(rest) > 2 and ("(" in rest[2] or rest[2] == "[local]")
+        return f"postgres {rest[1]}" if client else "postgres (own)"
+    if "redis-server" in args:
+        return "redis"
+    if "sandbox" in args and "channels" in args:
+        return "stand-in"
+    if "gunicorn" in args:
+        return "hub web"
+    if "-Q odoo" in args:
+        return "hub worker_odoo"
+    if "celery" in args:
+        return "hub worker"
+    return ""
 
 
 def cpu_seconds(procs: Sequence[subprocess.Popen[bytes]]) -> float:
