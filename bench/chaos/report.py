@@ -20,6 +20,11 @@ KEY_CAUSES = {
     "sku:": "an order line's SKU is not mapped",
     "anomaly:slo:": "the faults held orders back past the service level: the alarm is right",
     "anomaly:spike:": "the faults and the backlog they left raised a measure: the alarm is right",
+    "anomaly:unusual:": (
+        "an order far outside its customer's earlier totals: the run draws every order's lines "
+        "and quantities at random (and edits raise them), so about 2 in 1,000 are outliers by "
+        "the unusual-order check's own rule; the check is right to ask"
+    ),
     "anomaly:silence:": (
         "the polling backstop read order versions no webhook announced: the stand-in's own "
         "change (the acknowledgement's tag) fires no orders/updated, and no delivery was lost"
