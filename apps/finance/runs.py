@@ -63,14 +63,19 @@ def is_capture(pk: int) -> bool:
     return FinanceSync.objects.filter(pk=pk, action=FinanceSync.Action.CAPTURE).exists()
 
 
+def ring_row(pk: int, action: str, *, countdown: float | None = None) -> None:
+    """The task that runs a row of `action`: its batch, a capture's own task, or the row's."""
+    if action in BATCHED:
+        ring_batch(action, countdown=countdown)
+    elif action == FinanceSync.Action.CAPTURE:
+        ring_capture(pk, countdown=countdown)
+    else:
+        ring(pk, countdown=countdown)
+
+
 def ring_after_commit(row: FinanceSync, *, countdown: float | None = None) -> None:
     pk, action = row.pk, row.action
-    if action in BATCHED:
-        transaction.on_commit(lambda: ring_batch(action))
-    elif action == FinanceSync.Action.CAPTURE:
-        transaction.on_commit(lambda: ring_capture(pk, countdown=countdown))
-    else:
-        transaction.on_commit(lambda: ring(pk))
+    transaction.on_commit(lambda: ring_row(pk, action, countdown=countdown))
 
 
 def complete(row: FinanceSync, result: dict[str, Any], outcome: str) -> str:
@@ -95,12 +100,7 @@ def retry(rows: Sequence[FinanceSync], error: TransientError) -> str:
                 report(row, error)
         if outcome == "retry" and delay <= float(settings.HUB_MAX_COUNTDOWN) / 10:
             workrow.mark_rung(FinanceSync, pks=[row.pk])
-            if row.action in BATCHED:
-                ring_batch(row.action, countdown=delay)
-            elif row.action == FinanceSync.Action.CAPTURE:
-                ring_capture(row.pk, countdown=delay)
-            else:
-                ring(row.pk, countdown=delay)
+            ring_row(row.pk, row.action, countdown=delay)
     return outcome
 
 
