@@ -4,7 +4,10 @@ The machine's shared PostgreSQL and Redis serve other work: the run never stops 
 its own under ``<state>/`` on free ports (``initdb`` into ``<state>/pg``, ``redis-server`` with
 ``--dir <state>/redis``), so it may restart and stop them at will, and removes them at the end.
 PostgreSQL refuses to run as root: as root, the cluster belongs to the ``postgres`` user and its
-commands run through ``runuser``.
+commands run through ``runuser``. When that user cannot reach ``<state>`` (a checkout under a
+directory only root may enter, as ``mktemp -d`` makes), the cluster and its log live in a
+directory of their own under the system's temporary directory instead, named after the state
+directory; ``<state>/logs/postgres.log`` then links to the log.
 
 Without ``initdb`` (or ``redis-server``) the run uses ``DATABASE_URL`` / ``CELERY_BROKER_URL``
 from the environment instead and skips the faults that would need to restart them.
@@ -13,11 +16,13 @@ from the environment instead and skips the faults that would need to restart the
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,11 +38,25 @@ def _as_owner(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
+def postgres_home(root: Path) -> Path:
+    """Where the cluster meant for ``root`` lives: ``root`` itself, unless the run is root's and
+    the ``postgres`` user could not enter one of ``root``'s existing parents."""
+    if os.geteuid() != 0:
+        return root
+    blocked = any(p.exists() and not os.stat(p).st_mode & 0o001 for p in root.resolve().parents)
+    if not blocked:
+        return root
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"hub-chaos-pg-{digest}"
+
+
 class PrivatePostgres:
     """``initdb`` + ``pg_ctl`` on a free port, trust authentication on 127.0.0.1 only."""
 
     def __init__(self, root: Path, log: Path) -> None:
-        self.root, self.log = root, log
+        self.root, self.log, self.log_link = postgres_home(root), log, None
+        if self.root != root:
+            self.log, self.log_link = self.root / "postgres.log", log
         self.data = root / "data"
         self.port = free_port()
         self.user = "hub"
@@ -63,6 +82,10 @@ class PrivatePostgres:
         self.root.mkdir(parents=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.log.touch()
+        if self.log_link is not None:
+            self.log_link.parent.mkdir(parents=True, exist_ok=True)
+            self.log_link.unlink(missing_ok=True)
+            self.log_link.symlink_to(self.log)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
             shutil.chown(self.log, "postgres", "postgres")
@@ -78,6 +101,7 @@ class PrivatePostgres:
     def stop_stale(cls, root: Path) -> None:
         """Stop the cluster an earlier ``--keep`` run left running under ``root``."""
         pg_ctl = _pg_bin("pg_ctl")
+        root = postgres_home(root)
         if pg_ctl and (root / "data" / "postmaster.pid").exists():
             subprocess.run(
                 _as_owner([pg_ctl, "-D", str(root / "data"), "stop", "-m", "immediate"]),
