@@ -57,7 +57,7 @@ class PrivatePostgres:
         self.root, self.log, self.log_link = postgres_home(root), log, None
         if self.root != root:
             self.log, self.log_link = self.root / "postgres.log", log
-        self.data = root / "data"
+        self.data = self.root / "data"
         self.port = free_port()
         self.user = "hub"
 
