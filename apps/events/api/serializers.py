@@ -43,8 +43,10 @@ class EventTypeField(StrictCharField):
 # a refusal there is a 422 naming `url`.
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)"
-_PATH = "(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?"
-_QUERY = "(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+# A "%" only as a percent-escape (RFC 3986: "%" HEXDIG HEXDIG), so every URL taken is a "uri".
+_PCT = "%[0-9A-Fa-f]{2}"
+_PATH = f"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|{_PCT})*)?"
+_QUERY = f"(?:\\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|{_PCT})*)?"
 URL_PATTERN = f"^https?://{_LABEL}(?:\\.{_LABEL})*(?::{_PORT})?{_PATH}{_QUERY}$"
 
 
